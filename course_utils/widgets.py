@@ -1,0 +1,201 @@
+"""Wiring: controls (sliders, dropdowns, toggles) -> an experiment -> a plot.
+
+A :class:`Demo` holds its controls, the experiment to run and the function that draws the
+result. Every change of a control re-runs the experiment and replaces the output below the
+controls with: a readout of the settings used (``batch_size=32 lr=0.001 ...``), a one-line
+result, and the new plot. A failing setting shows its error message instead of a plot, and the
+demo keeps working.
+
+Typical use in a notebook (one line per demo)::
+
+    Demo(syllabus_example, plot_history, batch_size=batch_size_slider(), lr=lr_slider(), epochs=epochs_slider())
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from .plots import figure_to_png
+
+__all__ = [
+    "Demo",
+    "batch_size_slider",
+    "lr_slider",
+    "epochs_slider",
+    "int_slider",
+    "float_slider",
+    "dropdown",
+    "toggle",
+    "BATCH_SIZES",
+]
+
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+_STYLE = {"description_width": "initial"}
+_LAYOUT = W.Layout(width="420px")
+
+
+def batch_size_slider(value: int = 32, options: tuple[int, ...] = BATCH_SIZES, name: str = "batch_size") -> W.Widget:
+    """Batch sizes in powers of two (each notch doubles the batch)."""
+    options = tuple(o for o in options if isinstance(o, int))
+    if value not in options:
+        options = tuple(sorted({*options, value}))
+    return W.SelectionSlider(options=options, value=value, description=name, continuous_update=False,
+                             style=_STYLE, layout=_LAYOUT)  # fmt: skip
+
+
+def lr_slider(value: float = 1e-3, min_exp: float = -5, max_exp: float = 1, name: str = "lr") -> W.FloatLogSlider:
+    """Learning rate on a log scale: from 10**min_exp to 10**max_exp (each notch is x10**0.25)."""
+    return W.FloatLogSlider(value=value, base=10, min=min_exp, max=max_exp, step=0.25, description=name,
+                            readout_format=".1e", continuous_update=False, style=_STYLE, layout=_LAYOUT)  # fmt: skip
+
+
+def epochs_slider(value: int = 5, max: int = 50, name: str = "epochs") -> W.IntSlider:
+    """Number of passes over the training data."""
+    return int_slider(name, value, 1, max)
+
+
+def int_slider(name: str, value: int, min: int, max: int, step: int = 1) -> W.IntSlider:
+    """A whole-number slider that reports its value only when released."""
+    return W.IntSlider(value=value, min=min, max=max, step=step, description=name, continuous_update=False,
+                       style=_STYLE, layout=_LAYOUT)  # fmt: skip
+
+
+def float_slider(name: str, value: float, min: float, max: float, step: float = 0.01) -> W.FloatSlider:
+    """A slider for a number such as a noise level or a fraction."""
+    return W.FloatSlider(value=value, min=min, max=max, step=step, description=name, continuous_update=False,
+                         style=_STYLE, layout=_LAYOUT)  # fmt: skip
+
+
+def dropdown(name: str, options: Any, value: Any = None) -> W.Dropdown:
+    """A choice between named options, e.g. optimizers."""
+    options = list(options)
+    return W.Dropdown(options=options, value=options[0] if value is None else value, description=name,
+                      style=_STYLE)  # fmt: skip
+
+
+def toggle(name: str, value: bool = True) -> W.Checkbox:
+    """An on/off switch, e.g. shuffling."""
+    return W.Checkbox(value=value, description=name, style=_STYLE, indent=False)
+
+
+def _format(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class Demo:
+    """An interactive demo: controls that re-run ``run(**settings)`` and redraw ``draw(result)``.
+
+    Args:
+        run: the experiment; called with the controls' values (by their names) and ``fixed``.
+        draw: turns the result into a matplotlib Figure.
+        describe: turns the result into one line of text (default: ``result.history.summary()``
+            when the result has a history).
+        fixed: settings passed on every run that have no control.
+        manual: add a "Run" button and only run when it is pressed (for slow experiments).
+        **controls: the widgets, each named after the setting it controls.
+
+    ``demo.update(lr=0.01)`` changes controls from code (as a learner dragging would);
+    ``demo.timings`` holds how long each refresh took in the kernel.
+    """
+
+    def __init__(
+        self,
+        run: Callable[..., Any],
+        draw: Callable[[Any], Figure],
+        *,
+        describe: Callable[[Any], str] | None = None,
+        fixed: dict[str, Any] | None = None,
+        manual: bool = False,
+        **controls: W.ValueWidget,
+    ) -> None:
+        self.run, self.draw, self.describe = run, draw, describe or _default_describe
+        self.fixed = dict(fixed or {})  # captured now: later notebook cells cannot change it
+        self.controls = controls
+        self.output = W.Output(layout=W.Layout(min_height="120px"))
+        self.timings: list[float] = []
+        self.result: Any = None
+        self.error: str | None = None
+        self._holding = False
+        children: list[W.Widget] = list(controls.values())
+        if manual:
+            button = W.Button(description="Run", button_style="primary", icon="play")
+            button.on_click(lambda _: self.refresh())
+            children.append(button)
+        else:
+            for widget in controls.values():
+                widget.observe(self._on_change, names="value")
+        self.widget = W.VBox([W.HBox(children, layout=W.Layout(flex_flow="row wrap")), self.output])
+        self.refresh()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The controls' current values."""
+        return {name: widget.value for name, widget in self.controls.items()}
+
+    def update(self, **values: Any) -> Any:
+        """Set controls from code and refresh once; returns the new result."""
+        unknown = sorted(set(values) - set(self.controls))
+        if unknown:
+            raise ValueError(f"no control named {', '.join(unknown)}; the controls are {', '.join(self.controls)}.")
+        self._holding = True
+        try:
+            for name, value in values.items():
+                self.controls[name].value = value
+        finally:
+            self._holding = False
+        self.refresh()
+        return self.result
+
+    def _on_change(self, change: dict) -> None:
+        if not self._holding:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Run the experiment with the current settings and replace the output in one go."""
+        start = time.perf_counter()
+        settings = self.settings
+        readout = " ".join(f"{name}={_format(value)}" for name, value in settings.items()) + " "
+        outputs: list[dict] = []
+        try:
+            self.result = self.run(**settings, **self.fixed)
+            text = self.describe(self.result)
+            fig = self.draw(self.result)
+            png = figure_to_png(fig, dpi=80)
+            plt.close(fig)
+            self.error = None
+            outputs = [_stream(f"{readout}\n{text}\n" if text else f"{readout}\n"), _image(png)]
+        except Exception as exc:  # a learner's setting must never break the demo
+            plt.close("all")
+            self.result, self.error = None, f"{type(exc).__name__}: {exc}"
+            outputs = [_stream(f"{readout}\nThis setting could not run -- {self.error}\n")]
+        self.output.outputs = tuple(outputs)  # one assignment: the old plot is replaced, never stacked
+        self.timings.append(time.perf_counter() - start)
+
+
+def _default_describe(result: Any) -> str:
+    history = getattr(result, "history", None)
+    return history.summary() if history is not None else ""
+
+
+def _stream(text: str) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def _image(png: bytes) -> dict:
+    return {
+        "output_type": "display_data",
+        "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<plot>"},
+        "metadata": {},
+    }
