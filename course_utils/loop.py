@@ -159,9 +159,9 @@ def train_one_epoch(
     for i, (xb, yb) in enumerate(loader):
         xb, yb = xb.to(device), yb.to(device)
         pred = model(xb)                              # 1. forward pass: predictions
-        loss = loss_fn(pred, yb)                      # 2. loss: one number for the whole batch
         if history.batches == 0:
             _check_shapes(pred, yb, loss_fn)
+        loss = loss_fn(pred, yb)                      # 2. loss: one number for the whole batch
         value, n = loss.item(), len(xb)
         if not math.isfinite(value):
             history.diverged_at_step = history.steps + 1
