@@ -26,7 +26,9 @@ def _syllabus_setup(seed=0):
 def test_train_is_bit_identical_to_the_plain_loop(shuffle, opt_name):
     data, model = _syllabus_setup()
     plain_model = copy.deepcopy(model)
-    make_opt = (lambda p: torch.optim.Adam(p, lr=1e-3)) if opt_name == "adam" else (lambda p: torch.optim.SGD(p, lr=0.1))
+    def make_opt(params):
+        return torch.optim.Adam(params, lr=1e-3) if opt_name == "adam" else torch.optim.SGD(params, lr=0.1)
+
     loader = DataLoader(data, batch_size=32, shuffle=shuffle, generator=torch.Generator().manual_seed(5))
     plain_losses = plain_loop(plain_model, loader, nn.CrossEntropyLoss(), make_opt(plain_model.parameters()), 5)
     history = train(model, data, optimizer=make_opt(model.parameters()), epochs=5, batch_size=32,

@@ -35,11 +35,11 @@ def test_moving_a_slider_reruns_training():
 
 def test_fifty_rapid_changes_end_on_the_last_setting_with_one_plot():
     demo = _demo()
-    sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+    sizes = [32, 64, 128, 256, 512]
     for i in range(50):
         demo.controls["batch_size"].value = sizes[(i * 3) % len(sizes)]
-        demo.controls["epochs"].value = 1 + i % 3
-    last_batch, last_epochs = sizes[(49 * 3) % len(sizes)], 1 + 49 % 3
+        demo.controls["epochs"].value = 1 + i % 2
+    last_batch, last_epochs = sizes[(49 * 3) % len(sizes)], 1 + 49 % 2
     assert _text(demo).startswith(f"batch_size={last_batch} lr=0.001 epochs={last_epochs} ")
     assert len(_images(demo)) == 1 and demo.error is None
 
