@@ -34,6 +34,7 @@ __all__ = [
     "dropdown",
     "toggle",
     "BATCH_SIZES",
+    "step_through_demo",
 ]
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -199,3 +200,47 @@ def _image(png: bytes) -> dict:
         "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<plot>"},
         "metadata": {},
     }
+
+
+def step_through_demo(lr: float = 0.1, batch_size: int = 8, seed: int = 0) -> W.VBox:
+    """Buttons that run one phase of a training step at a time on a tiny model ``y = w*x + b``.
+
+    Below the buttons: what the phase did, the batch with its predictions, the loss, both
+    gradients, the weights before and after the step, and a plot of the line and the batch.
+    """
+    from .experiments.training_loop import PHASES, StepThrough
+    from .plots import plot_step_through
+
+    state = {"st": StepThrough(lr=lr, batch_size=batch_size, seed=seed)}
+    output = W.Output(layout=W.Layout(min_height="300px"))
+    labels = {"forward": "1. forward", "loss": "2. loss", "backward": "3. backward", "step": "4. step"}
+
+    def show() -> None:
+        st = state["st"]
+        fig = plot_step_through(st)
+        png = figure_to_png(fig, dpi=80)
+        plt.close(fig)
+        output.outputs = (_stream(f"{st.message}\n\n{st.describe()}\n"), _image(png))
+
+    def press(phase: str) -> None:
+        try:
+            state["st"].run(phase)
+        except Exception as exc:  # never leave the widget broken
+            state["st"].message = f"That did not work: {exc}"
+        show()
+
+    def reset(_: Any = None) -> None:
+        state["st"] = StepThrough(lr=lr, batch_size=batch_size, seed=seed)
+        show()
+
+    buttons = []
+    for phase in PHASES:
+        button = W.Button(description=labels[phase], layout=W.Layout(width="110px"))
+        button.on_click(lambda _, phase=phase: press(phase))
+        buttons.append(button)
+    restart = W.Button(description="start over", icon="refresh", layout=W.Layout(width="110px"))
+    restart.on_click(reset)
+    show()
+    box = W.VBox([W.HBox([*buttons, restart]), output])
+    box.state = state  # for tests: the StepThrough behind the buttons
+    return box

@@ -6,17 +6,18 @@ from course_utils.exercises import ChoiceExercise, Feedback, NumberExercise, ch0
 
 
 def test_number_exercise_right_wrong_targeted_and_untouched(capsys):
-    assert ch01.q1.check(...).correct is None
+    assert ch01.q1.feedback(...).correct is None
+    ch01.q1.check(...)
     assert "not attempted yet" in capsys.readouterr().out.lower()
-    assert ch01.q1.check(160).correct is True
-    fb = ch01.q1.check(155)
+    assert ch01.q1.feedback(160).correct is True
+    fb = ch01.q1.feedback(155)
     assert fb.correct is False and "32nd, smaller batch" in fb.message
-    assert ch01.q1.check(7).message.startswith("7 is too small")
-    assert ch01.q1.check("many").correct is False
+    assert ch01.q1.feedback(7).message.startswith("7 is too small")
+    assert ch01.q1.feedback("many").correct is False
 
 
 def test_code_exercise_accepts_the_reference_and_diagnoses_mistakes():
-    assert ch01.q2.check(ch01.reference_step).correct is True
+    assert ch01.q2.feedback(ch01.reference_step).correct is True
 
     def no_zero_grad(model, x, y, loss_fn, opt):
         loss_fn(model(x), y).backward()
@@ -35,18 +36,23 @@ def test_code_exercise_accepts_the_reference_and_diagnoses_mistakes():
     def crashes(model, x, y, loss_fn, opt):
         raise RuntimeError("oops")
 
-    assert "zero_grad() in every step" in ch01.q2.check(no_zero_grad).message
-    assert "did not change" in ch01.q2.check(wiped).message
-    assert "compares model(x) with y" in ch01.q2.check(wrong_target).message
-    assert "RuntimeError: oops" in ch01.q2.check(crashes).message
-    assert "pass your function" in ch01.q2.check(42).message
+    assert "zero_grad() in every step" in ch01.q2.feedback(no_zero_grad).message
+    assert "did not change" in ch01.q2.feedback(wiped).message
+    assert "compares model(x) with y" in ch01.q2.feedback(wrong_target).message
+    assert "RuntimeError: oops" in ch01.q2.feedback(crashes).message
+    assert "pass your function" in ch01.q2.feedback(42).message
+
+    def template(model, x, y, loss_fn, opt):
+        raise NotImplementedError
+
+    assert ch01.q2.feedback(template).correct is None
 
 
 def test_choice_exercise():
-    assert ch01.q3.check("b").correct is True
-    assert ch01.q3.check("B ").correct is True
-    assert ch01.q3.check("c").correct is False
-    assert "letters" in ch01.q3.check("z").message
+    assert ch01.q3.feedback("b").correct is True
+    assert ch01.q3.feedback("B ").correct is True
+    assert ch01.q3.feedback("c").correct is False
+    assert "letters" in ch01.q3.feedback("z").message
 
 
 def test_hints_escalate_and_solution_is_printed_only_on_request(capsys):
@@ -63,4 +69,12 @@ def test_hints_escalate_and_solution_is_printed_only_on_request(capsys):
 def test_feedback_text_and_choice_by_text():
     assert str(Feedback(True, "well done")) == "Correct! Well done"
     ex = ChoiceExercise(name="c", hints=[], solution_text="", options={"a": "Yes", "b": "No"}, correct="b")
-    assert ex.check("no").correct is True and ex.check("yes").correct is False
+    assert ex.feedback("no").correct is True and ex.feedback("yes").correct is False
+
+
+def test_practice_exercise_of_notebook_00():
+    from course_utils.exercises import ch00
+
+    assert ch00.practice.feedback(10).correct is True
+    assert "batch size" in ch00.practice.feedback(100).message
+    assert ch00.practice.feedback(...).correct is None

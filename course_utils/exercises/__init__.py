@@ -53,18 +53,24 @@ class Exercise:
     def evaluate(self, answer: Any) -> Feedback:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def check(self, answer: Any = ...) -> Feedback:
+    def check(self, answer: Any = ...) -> None:
         """Check an answer and print the verdict. ``...`` or ``None`` means "not attempted yet"."""
+        print(self.feedback(answer))
+
+    def feedback(self, answer: Any = ...) -> Feedback:
+        """The verdict on ``answer`` without printing it (what :meth:`check` prints)."""
         if answer is ... or answer is None:
             feedback = Feedback(None, f"replace the ... with your answer, then run this cell again ({self.name}).")
         else:
             self.attempts += 1
             try:
                 feedback = self.evaluate(answer)
+            except NotImplementedError:  # the template function, still untouched
+                self.attempts -= 1
+                feedback = Feedback(None, f"fill in the function's body, then run this cell again ({self.name}).")
             except Exception as exc:  # a learner's broken answer is feedback, not a crash
                 feedback = Feedback(False, f"running your answer raised {type(exc).__name__}: {exc}")
             self.solved = self.solved or bool(feedback.correct)
-        print(feedback)
         return feedback
 
     def hint(self) -> None:

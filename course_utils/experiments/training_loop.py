@@ -115,6 +115,30 @@ class StepThrough:
             self.step += 1
         return self.message
 
+    def describe(self) -> str:
+        """A text panel: the batch with its predictions, the loss, the gradients, the weights."""
+        lines = [f"step {self.step + (0 if len(self.done) == len(PHASES) else 1)}, phases done: "
+                 f"{', '.join(self.done) or 'none'}; next: {self.next_phase}", ""]  # fmt: skip
+        preds = self.predictions.detach()[:, 0] if self.predictions is not None else None
+        lines.append("      x  target y  prediction")
+        for j in range(len(self.xb)):
+            p = f"{preds[j].item():+10.4f}" if preds is not None else "         -"
+            lines.append(f"{self.xb[j, 0].item():+7.3f} {self.yb[j, 0].item():+9.3f}  {p}")
+        lines.append("")
+        lines.append(f"loss (mean squared error): {self.loss.item():.4f}" if self.loss is not None else "loss: -")
+        if self.grads is not None:
+            lines.append(f"gradients: weight.grad = {self.grads['w']:+.4f}   bias.grad = {self.grads['b']:+.4f}")
+        else:
+            lines.append("gradients: weight.grad = None   bias.grad = None")
+        w = self.weights()
+        if self.weights_before is not None:
+            wb = self.weights_before
+            lines.append(f"weights before the step: w = {wb['w']:+.4f}, b = {wb['b']:+.4f}")
+            lines.append(f"weights after the step:  w = {w['w']:+.4f}, b = {w['b']:+.4f}")
+        else:
+            lines.append(f"weights: w = {w['w']:+.4f}, b = {w['b']:+.4f}")
+        return "\n".join(lines)
+
     @property
     def next_phase(self) -> str:
         """The phase that comes next."""
