@@ -133,6 +133,8 @@ class Demo:
             for widget in controls.values():
                 widget.observe(self._on_change, names="value")
         self.widget = W.VBox([W.HBox(children, layout=W.Layout(flex_flow="row wrap")), self.output])
+        self.widget.add_class("tll-demo")  # CSS hooks for the browser tests
+        self.output.add_class("tll-demo-output")
         self.refresh()
 
     def _ipython_display_(self) -> None:
@@ -242,5 +244,7 @@ def step_through_demo(lr: float = 0.1, batch_size: int = 8, seed: int = 0) -> W.
     restart.on_click(reset)
     show()
     box = W.VBox([W.HBox([*buttons, restart]), output])
+    box.add_class("tll-step-through")
+    output.add_class("tll-demo-output")
     box.state = state  # for tests: the StepThrough behind the buttons
     return box

@@ -1,0 +1,119 @@
+"""A real JupyterLab (on 127.0.0.1, random port and token, a temporary copy of the course) and a
+headless Chromium driven by Playwright. Skipped, with instructions, where Chromium or Playwright is
+missing -- except in CI, where a missing browser is a failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+TIMINGS: dict[str, dict] = {}  # notebook -> measured seconds, reported at the end of the session
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -r requirements.txt)"
+    if not os.path.exists(CHROMIUM):
+        return f"Chromium is not at {CHROMIUM} (as root: apt-get update && apt-get install -y chromium)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    why = _missing()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run in CI: {why}")
+        pytest.skip(f"browser tests skipped: {why}. They run in CI; install both to run them here.")
+    tmp = tmp_path_factory.mktemp("lab")
+    notebooks = tmp / "notebooks"
+    shutil.copytree(ROOT / "notebooks", notebooks)  # a copy: JupyterLab's autosave rewrites files
+    settings = tmp / "settings" / "@jupyterlab"
+    (settings / "apputils-extension").mkdir(parents=True)
+    (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        '{"fetchNews": "false", "checkForUpdates": false}'  # no news pop-up over the page
+    )
+    (settings / "notebook-extension").mkdir()
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        '{"windowingMode": "none"}'  # every cell in the DOM, not only the visible ones
+    )
+    token, port = os.urandom(12).hex(), _free_port()
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))  # fmt: skip
+    log = open(tmp / "lab.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", "--allow-root", f"--notebook-dir={notebooks}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=1)
+                break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    pytest.fail("JupyterLab did not start:\n" + (tmp / "lab.log").read_text()[-3000:])
+                time.sleep(0.2)
+        yield {"url": f"http://127.0.0.1:{port}", "token": token, "dir": notebooks}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not TIMINGS:
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "browser_timings.json").write_text(json.dumps(TIMINGS, indent=1))
+    write = terminalreporter.write_line
+    write("")
+    write("browser timings (seconds): open + run all | change -> redraw median / worst | 20 quick changes")
+    redraws = []
+    for name, t in sorted(TIMINGS.items()):
+        r = t.get("redraw", [])
+        redraws += r
+        med = f"{statistics.median(r):.2f} / {max(r):.2f}" if r else "-"
+        write(f"  {name:<40} {t['open_run_all']:6.1f} | {med:>12} | {t.get('rapid', float('nan')):.1f}")
+    if redraws:
+        write(f"  all controls: median {statistics.median(redraws):.2f} s, worst {max(redraws):.2f} s "
+              f"over {len(redraws)} changes")  # fmt: skip
