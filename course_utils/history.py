@@ -19,8 +19,9 @@ class History:
         ``step_samples``: how many examples went into it.
     Per epoch (one pass over the training data; only epochs that finished):
         ``epoch_train_loss``: mean loss over every example of the epoch, weighted by example;
-        ``epoch_train_acc``: share of correct predictions while training (classification only);
         ``epoch_val_loss`` / ``epoch_val_acc``: on the validation data, after the epoch;
+        ``epoch_train_acc``: accuracy on the training data after the epoch, measured like the
+        validation accuracy so the two compare (classification with validation data only);
         ``epoch_steps``: steps done by the end of the epoch; ``epoch_seconds``: its wall time.
     Counters: ``steps`` (updates), ``batches`` (forward/backward passes; more than ``steps`` with
     gradient accumulation), ``epochs`` (finished), ``samples_seen``; ``stop_reason`` says why it

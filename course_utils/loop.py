@@ -114,8 +114,9 @@ def train(
             if val_data is not None:
                 val_loss, val_acc = evaluate(model, val_data, loss_fn, device=device)
                 history.epoch_val_loss.append(val_loss)
-                if val_acc is not None:
+                if val_acc is not None:  # classification: accuracy on both sets, with the same weights
                     history.epoch_val_acc.append(val_acc)
+                    history.epoch_train_acc.append(evaluate(model, data, loss_fn, device=device)[1])
             _notify(callbacks, "on_epoch_end", history)
             if stopper and stopper.should_stop(model, history):
                 history.stop_reason = f"early stopping at epoch {epoch}"
@@ -153,11 +154,13 @@ def train_one_epoch(
     k = accumulation_steps
     group_sizes = _accumulation_group_sizes(loader, k)
     n_batches = len(loader)
-    epoch_sum = epoch_seen = correct = 0.0  # for the epoch's mean loss and accuracy
+    epoch_sum = epoch_seen = 0.0  # for the epoch's mean loss
     step_sum = step_seen = 0.0  # for the loss of the current optimizer step
+    on_cpu = torch.device(device).type == "cpu"
     model.train()
     for i, (xb, yb) in enumerate(loader):
-        xb, yb = xb.to(device), yb.to(device)
+        if not on_cpu:  # move the batch to where the model is (a GPU)
+            xb, yb = xb.to(device), yb.to(device)
         pred = model(xb)                              # 1. forward pass: predictions
         if history.batches == 0:
             _check_shapes(pred, yb, loss_fn)
@@ -174,8 +177,6 @@ def train_one_epoch(
         history.batches += 1
         epoch_sum, epoch_seen = epoch_sum + value * n, epoch_seen + n
         step_sum, step_seen = step_sum + value * n, step_seen + n
-        if _is_classification(pred, yb):
-            correct += (pred.argmax(dim=1) == yb).sum().item()
         if (i + 1) % k == 0 or i + 1 == n_batches:
             history.step_lr.append(optimizer.param_groups[0]["lr"])
             optimizer.step()                          # 4. update the weights
@@ -194,8 +195,6 @@ def train_one_epoch(
     history.epochs += 1
     history.epoch_steps.append(history.steps)
     history.epoch_train_loss.append(epoch_sum / epoch_seen)
-    if _is_classification(pred, yb):
-        history.epoch_train_acc.append(correct / epoch_seen)
     return None
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: measure the course's speed and memory on this machine (``python -m bench``)."""

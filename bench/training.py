@@ -1,0 +1,98 @@
+"""Micro-benchmarks of the loop, the batching and the live view, measured in one process."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from course_utils import make_loader, make_mlp, make_moons, make_random_labels, train
+from course_utils.history import History
+from course_utils.live import LiveView
+from course_utils.plots import figure_to_png, plot_history
+
+
+def _plain_loop(model, loader, loss_fn, optimizer, epochs):
+    for _ in range(epochs):
+        for x, y in loader:
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+def loop_ratio(repeats: int = 15) -> float:
+    """``train`` time / plain-loop time on the syllabus example, same batches, alternating runs."""
+    data = make_random_labels(1000, 10, 2, seed=0)
+    plain, ours = [], []
+    for r in range(repeats):
+        for which in ((0, 1) if r % 2 == 0 else (1, 0)):  # alternate who goes first
+            model = make_mlp(10, (32,), 2, seed=1)
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+            start = time.perf_counter()
+            if which == 0:
+                _plain_loop(model, make_loader(data, 32, seed=0), nn.CrossEntropyLoss(), opt, 5)
+                plain.append(time.perf_counter() - start)
+            else:
+                train(model, data, optimizer=opt, epochs=5, batch_size=32, seed=0, loss_fn=nn.CrossEntropyLoss())
+                ours.append(time.perf_counter() - start)
+    return statistics.median(ours) / statistics.median(plain)
+
+
+def batching_speedup(batch_size: int, repeats: int = 15) -> float:
+    """Time per epoch of a default ``DataLoader(TensorDataset, shuffle=True)`` / the course's loader."""
+    data = TensorDataset(torch.randn(10_000, 10), torch.randint(0, 2, (10_000,)))
+    default = DataLoader(data, batch_size=batch_size, shuffle=True)
+    fast = make_loader(data, batch_size, seed=0)
+    times = {"default": [], "fast": []}
+    for r in range(repeats):
+        order = (("default", default), ("fast", fast))
+        for name, loader in order if r % 2 == 0 else order[::-1]:
+            start = time.perf_counter()
+            for _ in loader:
+                pass
+            times[name].append(time.perf_counter() - start)
+    return statistics.median(times["default"]) / statistics.median(times["fast"])
+
+
+class RedrawEverything:
+    """A live plot in the manner of Dive into Deep Learning's ``Animator``: after every epoch, clear
+    the output and draw the whole figure again from scratch."""
+
+    def __init__(self):
+        self.frames = 0
+
+    def on_epoch_end(self, history: History) -> None:
+        import matplotlib.pyplot as plt
+
+        fig = plot_history(history)
+        figure_to_png(fig)
+        plt.close(fig)
+        self.frames += 1
+
+
+def live_view_costs(repeats: int = 5) -> dict:
+    """Overhead of the live view on a run of a few seconds, and against a redraw-everything plot."""
+    data = make_moons(20_000, seed=0)
+    val = make_moons(2_000, seed=1)
+
+    def run(callbacks):
+        model = make_mlp(2, (64, 64), 2, seed=1)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        start = time.perf_counter()
+        train(model, data, optimizer=opt, epochs=10, batch_size=64, val_data=val, callbacks=callbacks)
+        return time.perf_counter() - start
+
+    base, live, redraw, frames = [], [], [], 0
+    for _ in range(repeats):
+        base.append(run([]))
+        view = LiveView(show=False)
+        live.append(run([view]))
+        frames = view.frames
+        redraw.append(run([RedrawEverything()]))
+    b, lv, rd = statistics.median(base), statistics.median(live), statistics.median(redraw)
+    return {"base_s": b, "live_ratio": lv / b, "redraw_ratio": rd / b, "live_frames": frames,
+            "ours_cheaper_by": (rd - b) / max(lv - b, 1e-9)}  # fmt: skip
