@@ -212,14 +212,16 @@ def evaluate(
     ``(loss, accuracy)``; accuracy is ``None`` for regression.
     """
     data = as_dataset(data, "data")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     loss_fn = default_loss_fn(data) if loss_fn is None else loss_fn
     device = resolve_device(device)
     was_training = model.training
     model.eval()
     total = correct = 0.0
     classify = False
-    for xb, yb in DataLoader(data, batch_size=batch_size):
-        xb, yb = xb.to(device), yb.to(device)
+    X, y = data.tensors
+    for start in range(0, len(X), batch_size):  # slices of the tensors: no per-example fetching
+        xb, yb = X[start : start + batch_size].to(device), y[start : start + batch_size].to(device)
         pred = model(xb)
         total += loss_fn(pred, yb).item() * len(xb)
         classify = _is_classification(pred, yb)
