@@ -145,10 +145,13 @@ def plot_epoch_curves(run: Any, ax: Axes | None = None, *, mark_best: bool = Tru
     history = _history(run)
     fig, ax = _axes(ax)
     epochs = list(range(1, len(history.epoch_train_loss) + 1))
-    ax.plot(epochs, history.epoch_train_loss, "o-", color=TRAIN_COLOR, label="training loss (mean over epoch)")
+    dots = len(epochs) <= 30  # markers on short runs; on long ones they would hide the line
+    ax.plot(epochs, history.epoch_train_loss, "o-" if dots else "-", color=TRAIN_COLOR,
+            label="training loss (mean over epoch)")  # fmt: skip
     if history.epoch_val_loss:
         val_epochs = list(range(1, len(history.epoch_val_loss) + 1))
-        ax.plot(val_epochs, history.epoch_val_loss, "s-", color=VAL_COLOR, label="validation loss (after epoch)")
+        ax.plot(val_epochs, history.epoch_val_loss, "s-" if dots else "-", color=VAL_COLOR,
+                label="validation loss (after epoch)")  # fmt: skip
         if mark_best:
             best = min(range(len(history.epoch_val_loss)), key=history.epoch_val_loss.__getitem__)
             ax.plot(best + 1, history.epoch_val_loss[best], marker="*", markersize=16, color=PALETTE[2],
@@ -160,7 +163,7 @@ def plot_epoch_curves(run: Any, ax: Axes | None = None, *, mark_best: bool = Tru
     if history.diverged:
         _mark_divergence(ax, history, len(epochs) + 0.5)
     if epochs:
-        ax.legend(loc="upper right")
+        ax.legend(loc="best")
     return fig
 
 

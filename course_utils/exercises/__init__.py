@@ -126,6 +126,7 @@ class ChoiceExercise(Exercise):
 
     options: dict[str, str] = field(default_factory=dict)  # letter -> text
     correct: str = "a"
+    question: str = ""  # the question itself, for quizzes that show it (notebooks usually print it in markdown)
     explanations: dict[str, str] = field(default_factory=dict)  # letter -> why (right or wrong)
 
     def evaluate(self, answer: Any) -> Feedback:
