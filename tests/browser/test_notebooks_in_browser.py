@@ -193,6 +193,18 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
                     page.wait_for_timeout(25)
                 assert expect in _output_state(out)[0]
 
+        quizzes = body.locator(".tll-quiz")
+        for i in range(quizzes.count()):  # every question: choose an option, press Check, read the verdict
+            questions = quizzes.nth(i).locator(".tll-quiz-question")
+            for j in range(questions.count()):
+                question = questions.nth(j)
+                question.scroll_into_view_if_needed()
+                question.locator("input[type=radio]").first.check()
+                question.get_by_role("button", name="Check").click()
+                question.get_by_text(re.compile(r"^(Correct!|Not quite\.)")).wait_for(timeout=30_000)
+            score = quizzes.nth(i).locator(".widget-html").first.inner_text()
+            assert f"({questions.count()} answered)" in score, score
+
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         target = body.locator(".tll-demo, .tll-step-through").first
         if target.count():
