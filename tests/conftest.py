@@ -6,6 +6,10 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
+# One thread, as the notebooks use (course_utils.setup): the course's models are tiny, and on a
+# busy 2-core machine a second thread makes them slower, not faster.
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _clean_state():
