@@ -10,7 +10,7 @@ because their size does not depend on the batch at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
@@ -21,33 +21,28 @@ from .checks import check_int
 __all__ = ["StepMemory", "activation_bytes", "step_memory", "parameter_bytes", "time_per_call"]
 
 
-def _storage_key(t: torch.Tensor) -> tuple[int, int]:
-    storage = t.untyped_storage()
-    return storage.data_ptr(), storage.nbytes()
-
-
-def activation_bytes(forward_and_loss: Callable[[], torch.Tensor]) -> int:
+def activation_bytes(forward_and_loss: Callable[[], torch.Tensor], parameters: Iterable[torch.Tensor] = ()) -> int:
     """Bytes of the tensors that ``forward_and_loss()`` saves for the backward pass.
 
-    ``forward_and_loss`` computes a loss (forward pass + loss function). Tensors that share memory
-    (a view and its base) are counted once; parameters are not counted (they exist anyway).
-    The graph is freed again afterwards: nothing is trained.
+    ``forward_and_loss`` computes a loss (forward pass + loss function). Each saved tensor counts
+    with its own size (a slice of a bigger tensor counts as the slice), and the same tensor saved
+    twice counts once. Weights are not activations: a saved tensor that shares memory with one of
+    ``parameters`` (for example the transposed weight a linear layer keeps) is left out, as is any
+    leaf tensor that requires a gradient. The graph is freed again afterwards: nothing is trained.
     """
-    seen: dict[tuple[int, int], int] = {}
-    params: set[int] = set()
+    param_storages = {p.untyped_storage().data_ptr() for p in parameters}
+    seen: dict[tuple[int, int, tuple[int, ...]], int] = {}
 
     def pack(t: torch.Tensor) -> torch.Tensor:
-        if isinstance(t, nn.Parameter) or t.requires_grad and t.is_leaf:
-            params.add(t.untyped_storage().data_ptr())
-        else:
-            key = _storage_key(t)
-            seen[key] = key[1]
+        is_weight = (t.requires_grad and t.is_leaf) or t.untyped_storage().data_ptr() in param_storages
+        if not is_weight:
+            seen[(t.data_ptr(), t.numel(), tuple(t.stride()))] = t.numel() * t.element_size()
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         loss = forward_and_loss()
     del loss
-    return sum(n for (ptr, _), n in seen.items() if ptr not in params)
+    return sum(seen.values())
 
 
 def parameter_bytes(model: nn.Module) -> int:
@@ -79,7 +74,7 @@ def step_memory(
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(f"x and y must hold the same, non-zero number of examples; got {len(x)} and {len(y)}.")
     params = parameter_bytes(model)
-    acts = activation_bytes(lambda: loss_fn(model(x), y))
+    acts = activation_bytes(lambda: loss_fn(model(x), y), model.parameters())
     batch = x.numel() * x.element_size() + y.numel() * y.element_size()
     return StepMemory(len(x), acts, params, params, batch)
 

@@ -21,6 +21,14 @@ def test_activation_memory_is_linear_in_batch_size():
     assert sizes[64] >= 64 * 64 * 4
 
 
+def test_weights_and_whole_storages_are_not_counted_as_activations():
+    torch.manual_seed(0)
+    model = nn.Linear(10, 3, bias=False)  # saves its input x and a transposed view of its weight
+    X = torch.randn(100, 10, requires_grad=False)
+    # a slice of a bigger tensor counts as the slice: 4 rows x 10 floats, nothing else
+    assert activation_bytes(lambda: model(X[:4]).sum(), model.parameters()) == 4 * 10 * 4
+
+
 def test_parameters_counted_apart_and_fixed():
     model = make_mlp(10, (64,), 2, seed=0)
     expected = (10 * 64 + 64 + 64 * 2 + 2) * 4
