@@ -18,7 +18,7 @@ DEMO_PROBE = """
 import gc as _gc, json as _json, time as _time
 from course_utils.widgets import Demo as _Demo
 _found = []
-for _d in [o for o in _gc.get_objects() if isinstance(o, _Demo)]:
+for _d in [o for o in _gc.get_objects() if type(o) is _Demo]:  # type(): dead weak proxies (tqdm) raise on isinstance
     _t = []
     for _ in range(10):
         _s = _time.perf_counter(); _d.refresh(); _t.append(_time.perf_counter() - _s)
