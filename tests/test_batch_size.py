@@ -12,15 +12,6 @@ from course_utils.experiments import batch_size as bs
 from course_utils.figures import batch_size as fig
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """As in the notebooks (setup() uses one thread): small models on a busy machine run far faster that way."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _val(run):
     return run.history.epoch_val_loss[-1]
 

@@ -4,7 +4,6 @@ import math
 import time
 
 import pytest
-import torch
 from matplotlib.figure import Figure
 
 from course_utils import epoch_plan
@@ -17,15 +16,6 @@ from course_utils.figures.batches import (
     plot_worked_examples,
 )
 from course_utils.plots import figure_to_png
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One CPU thread, as in the notebooks (setup()): tiny models run slower with more on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _labelled(fig):

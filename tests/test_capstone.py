@@ -34,15 +34,6 @@ from course_utils.figures.capstone import (
 PROMPT = "Simple is better than "
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models run fastest on one thread (what the notebooks use); put the setting back afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def data():
     return digits_data(seed=0)

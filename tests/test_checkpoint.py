@@ -12,15 +12,6 @@ from course_utils import make_mlp, make_random_labels, train
 from course_utils.checkpoint import BestCheckpoint, CheckpointError, load_checkpoint, save_checkpoint
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models run fastest on one thread (what the notebooks use); put the setting back afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _trained(seed=0, hidden=(8,)):
     model = make_mlp(10, hidden, 2, seed=seed)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)

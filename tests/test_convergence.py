@@ -31,15 +31,6 @@ from course_utils.history import History
 SHORT = dict(epochs=4, lr=0.3)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One CPU thread, as the notebooks use (setup()): tiny models run slower, not faster, on more threads."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def run():
     return noisy_loss_run(**SHORT)

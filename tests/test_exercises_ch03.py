@@ -7,14 +7,6 @@ from torch import nn
 from course_utils.exercises import ch03
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_q1_one_sgd_step(capsys):
     assert ch03.q1.feedback(...).correct is None
     ch03.q1.check(...)

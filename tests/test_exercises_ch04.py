@@ -2,20 +2,8 @@
 
 import math
 
-import pytest
-import torch
-
 from course_utils.exercises import ch04
 from course_utils.experiments.batches import compare_batch_sizes, runs_by_kind
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One CPU thread, as in the notebooks (setup()): tiny models run slower with more on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_q1_updates_in_an_mnist_sized_run(capsys):

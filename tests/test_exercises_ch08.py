@@ -2,19 +2,9 @@
 
 import copy
 
-import pytest
 import torch
 
 from course_utils.exercises import ch08
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One CPU thread, as the notebooks use (setup()): tiny models run slower, not faster, on more threads."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_q1_which_run_underfits():

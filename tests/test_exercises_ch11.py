@@ -1,18 +1,8 @@
 """Notebook 11's checkers: a right answer, wrong answers with their targeted hints, and no answer."""
 
-import pytest
 import torch
 
 from course_utils.exercises import ch11
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models run fastest on one thread (what the notebooks use); put the setting back afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_q1_checkpoint_epoch(capsys):

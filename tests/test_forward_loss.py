@@ -30,15 +30,6 @@ from course_utils.figures.forward_loss import (
 CONTEXT = "Beautiful is better th"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """As in the notebooks (setup() uses one thread): two threads on a busy 2-core machine are many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _forward(example):
     with torch.no_grad():
         return example.model(example.X)

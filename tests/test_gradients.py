@@ -23,16 +23,6 @@ from course_utils.experiments.gradients import (
 from course_utils.figures.gradients import plot_adam_vs_sgd, plot_descent_1d, plot_gradient_check, plot_zero_grad
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """As the notebooks run (setup() uses one thread): hundreds of tiny forward passes are much slower
-    with two threads on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def after_backward():
     model, X, y = moons_example()

@@ -18,15 +18,6 @@ from course_utils.experiments.shuffling import (
 from course_utils.figures.shuffling import describe_shuffle_run, plot_shuffle_comparison, plot_shuffle_run
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One CPU thread, as in the notebooks (setup()): tiny models run slower with more on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def comparison():
     return compare_shuffling()  # the notebook's settings: 1,000 examples, Adam lr 0.003, batch 32, 5 epochs

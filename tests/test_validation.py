@@ -20,15 +20,6 @@ from course_utils.figures.validation import plot_boundary, plot_curves, plot_fit
 OVER = dict(width=64, depth=2, n_train=100, epochs=300, label_noise=0.1)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One CPU thread, as the notebooks use (setup()): tiny models run slower, not faster, on more threads."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def over():
     return fit_moons(**OVER)

@@ -58,6 +58,7 @@ def _agrees(shown: str, printed: str) -> bool:
     """The widget's readout (rounded for display) and the printed value (full precision) agree."""
     if shown == printed:
         return True
+    shown = shown.replace("\u2212", "-")  # sliders show negative numbers with a typographic minus sign
     try:
         a, b = float(shown), float(printed)
     except ValueError:
