@@ -163,7 +163,7 @@ def plot_epoch_curves(run: Any, ax: Axes | None = None, *, mark_best: bool = Tru
     if history.diverged:
         _mark_divergence(ax, history, len(epochs) + 0.5)
     if epochs:
-        ax.legend(loc="best")
+        ax.legend(loc="upper right")
     return fig
 
 
