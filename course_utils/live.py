@@ -3,7 +3,8 @@
 It is a callback: ``train(..., callbacks=[LiveView()])``. It shows the loss of every step, its
 smoothed trend, the per-epoch training and validation losses, counters, and a progress bar. To
 stay cheap it keeps *one* figure and only moves its lines, sends a new picture at most every
-``every`` seconds, and leaves one final picture behind (which is what a saved notebook shows).
+``every`` seconds -- and never more often than keeps drawing under a tenth of the run's time on a
+slow machine -- and leaves one final picture behind (which is what a saved notebook shows).
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ class LiveView:
 
     Args:
         title: shown above the plot.
-        every: the least number of seconds between two redraws (0.5 = at most two per second).
+        every: the least number of seconds between two redraws (0.5 = at most two per second). On a
+            machine where a picture takes long to draw, the wait grows to 9 times the last picture's
+            cost, so that drawing stays under about 10% of the training time.
         smooth: the moving-average factor for the smoothed loss line.
         progress: show a ``tqdm`` progress bar of the steps.
         show: display in the notebook; ``None`` means "only when running inside Jupyter".
@@ -46,6 +49,7 @@ class LiveView:
         self.progress = progress
         self.show = in_notebook() if show is None else show
         self.frames = 0  # how many pictures were drawn (the benchmark and the tests read it)
+        self._frame_cost = 0.0  # seconds the last picture took to draw
         self._bar = self._handle = None
 
     # -- the callback events ------------------------------------------------------------------
@@ -62,7 +66,7 @@ class LiveView:
     def on_step(self, history: History) -> None:
         if self._bar is not None:
             self._bar.update(1)
-        if time.perf_counter() - self._last_draw >= self.every:
+        if time.perf_counter() - self._last_draw >= max(self.every, 9 * self._frame_cost):
             self._draw(history)
 
     def on_epoch_end(self, history: History) -> None:
@@ -91,6 +95,7 @@ class LiveView:
         ax.legend(loc="upper right", fontsize=8, frameon=False)
 
     def _draw(self, history: History, final: bool = False) -> None:
+        start = time.perf_counter()
         steps = range(1, history.steps + 1)
         self._raw.set_data(steps, history.step_loss)
         self._smooth.set_data(steps, ema(history.step_loss, self.smooth))
@@ -112,7 +117,6 @@ class LiveView:
                           f"last step loss {last}", fontsize=9)  # fmt: skip
         png = figure_to_png(self.fig, dpi=72)
         self.frames += 1
-        self._last_draw = time.perf_counter()
         if self.show:
             from IPython.display import Image, display
 
@@ -120,3 +124,5 @@ class LiveView:
                 self._handle = display(Image(data=png), display_id=True)
             else:
                 self._handle.update(Image(data=png))
+        self._last_draw = time.perf_counter()
+        self._frame_cost = self._last_draw - start

@@ -5,7 +5,7 @@ import time
 import pytest
 from matplotlib.figure import Figure
 
-from course_utils import History, ema
+from course_utils import History, ema, live
 from course_utils.experiments import run_training
 from course_utils.live import LiveView
 from course_utils.plots import (
@@ -77,15 +77,31 @@ def test_live_view_draws_one_final_frame_for_a_short_run():
     assert f"step {run.history.steps}/{run.history.steps}" in view.ax.get_title()
 
 
-def test_live_view_is_throttled():
+class _Slow:
+    def on_step(self, history):
+        time.sleep(0.002)
+
+
+def test_live_view_is_throttled(monkeypatch):
+    monkeypatch.setattr(live, "figure_to_png", lambda fig, dpi=72: b"")  # drawing costs (almost) nothing
     view = LiveView(show=False, every=0.05)
-
-    class Slow:
-        def on_step(self, history):
-            time.sleep(0.002)
-
-    run = run_training(epochs=4, callbacks=[Slow(), view])
+    run = run_training(epochs=4, callbacks=[_Slow(), view])
     assert 2 <= view.frames < run.history.steps / 4
+
+
+def test_live_view_waits_longer_when_pictures_are_expensive(monkeypatch):
+    cost = 0.05
+
+    def slow_png(fig, dpi=72):
+        time.sleep(cost)
+        return b""
+
+    monkeypatch.setattr(live, "figure_to_png", slow_png)
+    view = LiveView(show=False, every=0.001)
+    run = run_training(epochs=4, callbacks=[_Slow(), view])
+    # between two pictures at least 9 x their cost: drawing stays under a tenth of the time
+    assert view.frames - 1 <= run.history.wall_time / (9 * cost) + 1
+    assert view.frames < run.history.steps / 4
 
 
 def test_live_view_shows_divergence():
