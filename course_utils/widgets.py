@@ -69,9 +69,10 @@ def int_slider(name: str, value: int, min: int, max: int, step: int = 1) -> W.In
 
 
 def float_slider(name: str, value: float, min: float, max: float, step: float = 0.01) -> W.FloatSlider:
-    """A slider for a number such as a noise level or a fraction."""
+    """A slider for a number such as a noise level or a fraction; its readout shows every decimal the step has."""
+    decimals = 2 if step >= 0.01 else 3 if step >= 0.001 else 4  # (`max` here is the slider's maximum)
     return W.FloatSlider(value=value, min=min, max=max, step=step, description=name, continuous_update=False,
-                         style=_STYLE, layout=_LAYOUT)  # fmt: skip
+                         readout_format=f".{decimals}f", style=_STYLE, layout=_LAYOUT)  # fmt: skip
 
 
 def dropdown(name: str, options: Any, value: Any = None) -> W.Dropdown:
