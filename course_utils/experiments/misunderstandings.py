@@ -104,6 +104,15 @@ class BatchAnatomy:
     grad_difference: float  # max |mean of per-example gradients - batch gradient|
 
 
+def _least_squares_line(X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """The exact best line through the points, from the closed form in float64 (bit-for-bit
+    reproducible, unlike a multi-threaded LAPACK solver): w = cov(x, y) / var(x), b = mean(y) - w mean(x)."""
+    x, t = X.double().flatten(), y.double().flatten()
+    dx = x - x.mean()
+    w = (dx * (t - t.mean())).sum() / (dx * dx).sum()
+    return w.item(), (t.mean() - w * x.mean()).item()
+
+
 @dataclass(frozen=True)
 class NoiseFloor:
     """A line fitted to noisy points for longer and longer: where the loss stops."""
@@ -120,9 +129,8 @@ def noise_floor(noise: float = 0.5, n_samples: int = 500, seed: int = 0) -> Nois
     n_samples = check_int("n_samples", n_samples, minimum=10)
     data = make_line(n_samples, noise=noise, seed=seed)
     X, y = data.tensors
-    design = torch.cat([X, torch.ones_like(X)], dim=1)
-    solution = torch.linalg.lstsq(design, y).solution
-    best = nn.functional.mse_loss(design @ solution, y).item()
+    w, b = _least_squares_line(X, y)
+    best = nn.functional.mse_loss(w * X.double() + b, y.double()).item()
     model = make_linear(1, 1, seed=seed)
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     checkpoints, losses, done = [1, 2, 5, 10, 20, 40], [], 0
@@ -212,8 +220,7 @@ class _Recorder:
 def nudges(batch_size: int = 8, lr: float = 0.05, epochs: int = 5, seed: int = 0) -> Nudges:
     """Train a line on 200 noisy points and record where every step moved its two weights."""
     data = make_line(200, slope=2.0, intercept=-1.0, noise=0.5, seed=seed)
-    X, y = data.tensors
-    solution = torch.linalg.lstsq(torch.cat([X, torch.ones_like(X)], dim=1), y).solution
+    w_best, b_best = _least_squares_line(*data.tensors)
     model = make_linear(1, 1, seed=seed)
     with torch.no_grad():  # start far from the answer so the journey is visible
         model.weight.fill_(-1.0)
@@ -221,4 +228,4 @@ def nudges(batch_size: int = 8, lr: float = 0.05, epochs: int = 5, seed: int = 0
     recorder = _Recorder(model)
     h = train(model, data, optimizer=torch.optim.SGD(model.parameters(), lr=lr), epochs=epochs,
               batch_size=batch_size, seed=seed, callbacks=[recorder])  # fmt: skip
-    return Nudges(recorder.w, recorder.b, h.step_loss, solution[0, 0].item(), solution[1, 0].item())
+    return Nudges(recorder.w, recorder.b, h.step_loss, w_best, b_best)
