@@ -3,8 +3,9 @@
 It is a callback: ``train(..., callbacks=[LiveView()])``. It shows the loss of every step, its
 smoothed trend, the per-epoch training and validation losses, counters, and a progress bar. To
 stay cheap it keeps *one* figure and only moves its lines, sends a new picture at most every
-``every`` seconds -- and never more often than keeps drawing under a tenth of the run's time on a
-slow machine -- and leaves one final picture behind (which is what a saved notebook shows).
+``every`` seconds -- and only while drawing has used less than ``budget`` (5%) of the time trained
+so far, which matters on a slow machine -- and leaves one final picture behind (which is what a
+saved notebook shows).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 
 from matplotlib.figure import Figure
 
+from .checks import check_float
 from .history import History, ema
 from .plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR, figure_to_png
 
@@ -35,29 +37,33 @@ class LiveView:
 
     Args:
         title: shown above the plot.
-        every: the least number of seconds between two redraws (0.5 = at most two per second). On a
-            machine where a picture takes long to draw, the wait grows to 9 times the last picture's
-            cost, so that drawing stays under about 10% of the training time.
+        every: the least number of seconds between two redraws (0.5 = at most two per second).
+        budget: the share of the training time that pictures drawn *during* the run may take (0.05 =
+            5%). On a machine where a picture takes long to draw, pictures come less often.
         smooth: the moving-average factor for the smoothed loss line.
         progress: show a ``tqdm`` progress bar of the steps.
         show: display in the notebook; ``None`` means "only when running inside Jupyter".
     """
 
     def __init__(self, title: str = "", every: float = 0.5, smooth: float = 0.9, progress: bool = True,
-                 show: bool | None = None) -> None:  # fmt: skip
+                 show: bool | None = None, budget: float = 0.05) -> None:  # fmt: skip
         self.title, self.every, self.smooth = title, every, smooth
+        self.budget = check_float("budget", budget, minimum=0.0, maximum=1.0)
         self.progress = progress
         self.show = in_notebook() if show is None else show
         self.frames = 0  # how many pictures were drawn (the benchmark and the tests read it)
         self._frame_cost = 0.0  # seconds the last picture took to draw
+        self.drawing_seconds = 0.0  # time spent drawing so far, the figure's set-up included
         self._bar = self._handle = None
 
     # -- the callback events ------------------------------------------------------------------
 
     def on_train_begin(self, history: History, total_steps: int) -> None:
         self.total_steps = max(1, total_steps)
-        self._last_draw = time.perf_counter()  # the first picture waits `every` seconds
+        self._start = time.perf_counter()
         self._build_figure()
+        self._last_draw = time.perf_counter()  # the first picture waits `every` seconds
+        self.drawing_seconds = self._last_draw - self._start
         if self.progress and self.show:
             from tqdm.auto import tqdm
 
@@ -66,7 +72,9 @@ class LiveView:
     def on_step(self, history: History) -> None:
         if self._bar is not None:
             self._bar.update(1)
-        if time.perf_counter() - self._last_draw >= max(self.every, 9 * self._frame_cost):
+        now = time.perf_counter()
+        if (now - self._last_draw >= self.every
+                and self.drawing_seconds + self._frame_cost <= self.budget * (now - self._start)):  # fmt: skip
             self._draw(history)
 
     def on_epoch_end(self, history: History) -> None:
@@ -126,3 +134,4 @@ class LiveView:
                 self._handle.update(Image(data=png))
         self._last_draw = time.perf_counter()
         self._frame_cost = self._last_draw - start
+        self.drawing_seconds += self._frame_cost

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .canvas import subplots
 from .checks import check_choice
 from .history import History, ema
 
@@ -69,10 +70,8 @@ def _history(run: Any) -> History:
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (8, 3.6)) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    fig, ax = plt.subplots(figsize=figsize)
     # Fixed margins instead of a layout engine: it halves the time to draw (a slider redraw budget).
-    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.88)
-    return fig, ax
+    return subplots(figsize=figsize, adjust=dict(left=0.1, right=0.97, bottom=0.15, top=0.88))
 
 
 def _mark_divergence(ax: Axes, history: History, x: float) -> None:
@@ -170,8 +169,8 @@ def plot_epoch_curves(run: Any, ax: Axes | None = None, *, mark_best: bool = Tru
 def plot_history(run: Any, *, title: str | None = None, smooth: float = 0.9) -> Figure:
     """The two standard views of one run side by side: loss per step, and per-epoch curves."""
     history = _history(run)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.82, wspace=0.25)
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.6),
+                                  adjust=dict(left=0.07, right=0.98, bottom=0.14, top=0.82, wspace=0.25))
     plot_step_loss(history, left, smooth=smooth)
     left.set_title("every step")
     if history.epoch_train_loss:

@@ -22,6 +22,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from .canvas import reuse_figure
 from .plots import figure_to_png
 
 __all__ = [
@@ -125,6 +126,7 @@ class Demo:
         self.result: Any = None
         self.error: str | None = None
         self._holding = False
+        self._figure: Figure | None = None  # drawn into again on every refresh (see course_utils.canvas)
         children: list[W.Widget] = list(controls.values())
         if manual:
             button = W.Button(description="Run", button_style="primary", icon="play")
@@ -175,17 +177,26 @@ class Demo:
         try:
             self.result = self.run(**settings, **self.fixed)
             text = self.describe(self.result)
-            fig = self.draw(self.result)
-            png = figure_to_png(fig, dpi=80)
-            plt.close(fig)
+            png, self._figure = _render(lambda: self.draw(self.result), self._figure)
             self.error = None
             outputs = [_stream(f"{readout}\n{text}\n" if text else f"{readout}\n"), _image(png)]
         except Exception as exc:  # a learner's setting must never break the demo
             plt.close("all")
+            self._figure = None
             self.result, self.error = None, f"{type(exc).__name__}: {exc}"
             outputs = [_stream(f"{readout}\nThis setting could not run -- {self.error}\n")]
         self.output.outputs = tuple(outputs)  # one assignment: the old plot is replaced, never stacked
         self.timings.append(time.perf_counter() - start)
+
+
+def _render(draw: Callable[[], Figure], previous: Figure | None) -> tuple[bytes, Figure | None]:
+    """PNG bytes of ``draw()``, drawn into ``previous`` when the plot allows; returns the figure to reuse."""
+    with reuse_figure(previous) as slot:
+        fig = draw()
+    png = figure_to_png(fig, dpi=80)
+    if fig is not slot.figure:  # not reusable (made without course_utils.canvas.subplots): let it go
+        plt.close(fig)
+    return png, slot.figure
 
 
 def _default_describe(result: Any) -> str:
@@ -214,15 +225,13 @@ def step_through_demo(lr: float = 0.1, batch_size: int = 8, seed: int = 0) -> W.
     from .experiments.training_loop import PHASES, StepThrough
     from .plots import plot_step_through
 
-    state = {"st": StepThrough(lr=lr, batch_size=batch_size, seed=seed)}
+    state: dict[str, Any] = {"st": StepThrough(lr=lr, batch_size=batch_size, seed=seed), "figure": None}
     output = W.Output(layout=W.Layout(min_height="300px"))
     labels = {"forward": "1. forward", "loss": "2. loss", "backward": "3. backward", "step": "4. step"}
 
     def show() -> None:
         st = state["st"]
-        fig = plot_step_through(st)
-        png = figure_to_png(fig, dpi=80)
-        plt.close(fig)
+        png, state["figure"] = _render(lambda: plot_step_through(st), state["figure"])
         output.outputs = (_stream(f"{st.message}\n\n{st.describe()}\n"), _image(png))
 
     def press(phase: str) -> None:

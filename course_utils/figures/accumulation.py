@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from ..canvas import subplots
 from ..plots import PALETTE
 
 __all__ = [
@@ -37,8 +37,7 @@ def plot_gradient_agreement(checks: Sequence) -> Figure:
     Points on the diagonal agree. ``checks`` are :class:`GradientCheck` results (with and/or without
     the division by k).
     """
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.13, top=0.88)
+    fig, ax = subplots(figsize=(6.4, 4.2), adjust=dict(left=0.14, right=0.97, bottom=0.13, top=0.88))
     lo = hi = 0.0
     for check, color, marker in zip(checks, (BLUE, RED, GREEN), ("o", "s", "^")):
         big, acc = _flat(check.big), _flat(check.accumulated)
@@ -59,8 +58,8 @@ def plot_gradient_agreement(checks: Sequence) -> Figure:
 def plot_accumulation_runs(result) -> Figure:
     """Left: the loss of every optimizer step, accumulated vs big batch. Right: how far apart they are."""
     acc, big = result.accumulated.history, result.big_batch.history
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.8, wspace=0.28)
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.8),
+                                  adjust=dict(left=0.07, right=0.98, bottom=0.14, top=0.8, wspace=0.28))
     m, k, b = result.micro_batch_size, result.accumulation_steps, result.effective_batch_size
     steps_big = range(1, len(big.step_loss) + 1)
     steps_acc = range(1, len(acc.step_loss) + 1)
@@ -92,8 +91,7 @@ def plot_accumulation_runs(result) -> Figure:
 
 def plot_division(result) -> Figure:
     """The loss of every step: accumulation with and without the division, and a big batch at k x lr."""
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    fig.subplots_adjust(left=0.09, right=0.97, bottom=0.14, top=0.88)
+    fig, ax = subplots(figsize=(8, 3.8), adjust=dict(left=0.09, right=0.97, bottom=0.14, top=0.88))
     k, lr = result.accumulation_steps, result.lr
     ax.plot(range(1, len(result.divided) + 1), result.divided, color=BLUE, linewidth=2,
             label=f"accumulate, each loss / {k}, lr {lr:g}")  # fmt: skip
@@ -110,8 +108,7 @@ def plot_division(result) -> Figure:
 
 def plot_memory(rows: Sequence) -> Figure:
     """Stacked bars: what one step over the batch keeps in memory at its peak, for each k."""
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(rows) + 1.6))
-    fig.subplots_adjust(left=0.24, right=0.97, bottom=0.2, top=0.86)
+    fig, ax = subplots(figsize=(8, 0.55 * len(rows) + 1.6), adjust=dict(left=0.24, right=0.97, bottom=0.2, top=0.86))
     labels, scale = [], 1e6
     for i, row in enumerate(rows):
         left = 0.0
@@ -136,8 +133,8 @@ def plot_memory(rows: Sequence) -> Figure:
 
 def plot_zero_grad(result) -> Figure:
     """Left: the gradient's length after each backward(). Right: the loss. With and without zero_grad()."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.8, wspace=0.25)
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.6),
+                                  adjust=dict(left=0.07, right=0.98, bottom=0.14, top=0.8, wspace=0.25))
     for values_with, values_without, ax, ylabel in (
         (result.grad_norm_with, result.grad_norm_without, left, "gradient norm (length of .grad)"),
         (result.loss_with, result.loss_without, right, "training loss of the batch"),
@@ -162,8 +159,7 @@ def plot_zero_grad(result) -> Figure:
 def plot_data_parallel(result, parameter: str = "2.weight", entries: int = 24) -> Figure:
     """Gradient entries of one weight: each process's share alone, after DDP's averaging, and one
     process on the whole batch."""
-    fig, ax = plt.subplots(figsize=(10, 4.4))
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.3, top=0.9)
+    fig, ax = subplots(figsize=(10, 4.4), adjust=dict(left=0.08, right=0.98, bottom=0.3, top=0.9))
     xs = list(range(entries))
     ref = result.reference_grads[parameter].flatten()[:entries].tolist()
     ax.bar(xs, ref, width=0.75, color="0.85", edgecolor="0.6", label="one process, whole batch")

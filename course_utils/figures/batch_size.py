@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
+from ..canvas import subplots
 from ..experiments.batch_size import (
     BatchDemo,
     GradientNoise,
@@ -61,8 +61,8 @@ def plot_throughput(result: Throughput) -> Figure:
     """Left: training examples per second. Right: time for one epoch. Both against the batch size, log-log."""
     _type(result, Throughput, "result")
     fixed, per_example = result.affine_fit()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.8, wspace=0.28)
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.8),
+                                  adjust=dict(left=0.08, right=0.98, bottom=0.15, top=0.8, wspace=0.28))
     sizes = result.batch_sizes
     left.plot(sizes, result.samples_per_second, "o-", color=PALETTE[0], label="measured")
     if fixed > 0 and per_example > 0:
@@ -93,8 +93,7 @@ def plot_throughput(result: Throughput) -> Figure:
 def plot_step_memory(result: MemorySweep) -> Figure:
     """Bytes one training step holds against the batch size (log-log): activations grow, weights do not."""
     _type(result, MemorySweep, "result")
-    fig, ax = plt.subplots(figsize=(8, 3.9))
-    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.88)
+    fig, ax = subplots(figsize=(8, 3.9), adjust=dict(left=0.1, right=0.97, bottom=0.14, top=0.88))
     kb = [1 / 1000] * len(result.batch_sizes)
     sizes = result.batch_sizes
     ax.plot(sizes, [a * k for a, k in zip(result.totals, kb)], "-", color="0.6", linewidth=3, alpha=0.5,
@@ -138,8 +137,8 @@ def plot_sweeps(fixed: Sweep, scaled: Sweep) -> Figure:
     """Validation loss after every epoch, 2 x 2: rows lr fixed / lr scaled; columns against epochs / steps."""
     _type(fixed, Sweep, "fixed")
     _type(scaled, Sweep, "scaled")
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6.6), sharey=True)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.08, top=0.9, wspace=0.08, hspace=0.42)
+    fig, axes = subplots(2, 2, figsize=(10, 6.6), sharey=True,
+                         adjust=dict(left=0.08, right=0.98, bottom=0.08, top=0.9, wspace=0.08, hspace=0.42))
     for row, sweep in enumerate((fixed, scaled)):
         by_epoch, by_step = axes[row]
         _val_curves(by_epoch, sweep, "epoch")
@@ -167,8 +166,8 @@ def plot_generalization(rows: Sequence[dict], title: str = "") -> Figure:
     if not panels or not all(panels):
         raise ValueError("rows must be Sweep.final_losses() (a non-empty list of dicts), or a list of two of them.")
     titles = (title.split("|") + [""] * len(panels))[: len(panels)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), sharey=True, squeeze=False)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.84, wspace=0.08)
+    fig, axes = subplots(1, len(panels), figsize=(5 * len(panels), 3.6), sharey=True, squeeze=False,
+                         adjust=dict(left=0.08, right=0.98, bottom=0.16, top=0.84, wspace=0.08))
     for ax, panel, panel_title in zip(axes[0], panels, titles):
         positions = range(len(panel))
         train = [r["train_loss"] for r in panel]
@@ -197,8 +196,7 @@ def plot_generalization(rows: Sequence[dict], title: str = "") -> Figure:
 def plot_gradient_noise(result: GradientNoise) -> Figure:
     """Mean squared distance of batch gradients from the full gradient against the batch size, log-log."""
     _type(result, GradientNoise, "result")
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.13, top=0.9)
+    fig, ax = subplots(figsize=(8, 4.2), adjust=dict(left=0.13, right=0.97, bottom=0.13, top=0.9))
     sizes = result.batch_sizes
     grid = [2 ** (k / 8) for k in range(0, int(8 * math.log2(max(sizes))) + 1) if 2 ** (k / 8) >= min(sizes)]
     ax.plot(grid, [result.predicted(b, corrected=False) for b in grid], "--", color=_GREY, linewidth=1.3,
@@ -224,8 +222,8 @@ def plot_noise_scale(trace: NoiseScaleTrace, steps: StepsToTarget | None = None)
     given): steps needed to reach a target loss against the batch size, with McCandlish et al.'s fit."""
     _type(trace, NoiseScaleTrace, "trace")
     panels = 2 if steps is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(5.3 * panels, 3.9), squeeze=False)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.42)
+    fig, axes = subplots(1, panels, figsize=(5.3 * panels, 3.9), squeeze=False,
+                         adjust=dict(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.42))
     ax = axes[0][0]
     ax.plot(trace.steps, trace.noise_scale, "o-", color=PALETTE[4], label="B_simple = tr(Σ) / |G|²")
     ax.set_yscale("log")
@@ -279,8 +277,8 @@ def plot_batch_demo(result: BatchDemo) -> Figure:
     _type(result, BatchDemo, "result")
     run, ref = result.run, result.reference
     h, rh = run.history, ref.history
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.85, wspace=0.06)
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.6), sharey=True,
+                                  adjust=dict(left=0.07, right=0.98, bottom=0.15, top=0.85, wspace=0.06))
     per_epoch = max(h.batches_per_epoch, 1)
     step_x = [(i + 1) / per_epoch for i in range(h.steps)]
     color = PALETTE[0]

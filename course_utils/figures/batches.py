@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator, StrMethodFormatter
 
+from ..canvas import subplots
 from ..data import EpochPlan
 from ..experiments.batches import BatchComparison
 from ..plots import ALERT_COLOR, PALETTE
@@ -132,8 +132,8 @@ def draw_step_timeline(ax: Axes, plan: EpochPlan) -> None:
 def plot_epoch_plan(plan: EpochPlan) -> Figure:
     """The calculator's picture: epoch 1 cut into batches (top), all epochs as steps (bottom)."""
     p = _check_plan(plan)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 3.6), gridspec_kw={"height_ratios": [1.5, 1]})
-    fig.subplots_adjust(left=0.03, right=0.97, bottom=0.15, top=0.86, hspace=1.05)
+    fig, (top, bottom) = subplots(2, 1, figsize=(9, 3.6), gridspec_kw={"height_ratios": [1.5, 1]},
+                                  adjust=dict(left=0.03, right=0.97, bottom=0.15, top=0.86, hspace=1.05))
     draw_epoch_bar(top, p, title=f"one epoch -- {_headline(p)}")
     draw_step_timeline(bottom, p)
     return fig
@@ -144,8 +144,8 @@ def plot_worked_examples(plans: Sequence[EpochPlan]) -> Figure:
     plans = [_check_plan(p) for p in plans]
     if not plans:
         raise ValueError("plans is empty: give at least one epoch_plan(...) to draw.")
-    fig, axes = plt.subplots(len(plans), 1, figsize=(9, 1.45 * len(plans) + 0.3), squeeze=False)
-    fig.subplots_adjust(left=0.03, right=0.97, bottom=0.1, top=0.93, hspace=1.55)
+    fig, axes = subplots(len(plans), 1, figsize=(9, 1.45 * len(plans) + 0.3), squeeze=False,
+                         adjust=dict(left=0.03, right=0.97, bottom=0.1, top=0.93, hspace=1.55))
     for ax, p in zip(axes[:, 0], plans):
         draw_epoch_bar(ax, p, title=f"{_headline(p)}; {p.epochs} epochs -> {p.total_steps} updates")
         if ax is not axes[-1, 0]:
@@ -170,8 +170,8 @@ def plot_batch_comparison(comparison: BatchComparison) -> Figure:
     """Whole-training-set loss of the three runs against epochs, updates and training seconds."""
     if not isinstance(comparison, BatchComparison):
         raise TypeError(f"expected the result of compare_batch_sizes(...), but got {type(comparison).__name__}.")
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), sharey=True)
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.27, top=0.83, wspace=0.08)
+    fig, axes = subplots(1, 3, figsize=(12, 3.9), sharey=True,
+                         adjust=dict(left=0.06, right=0.99, bottom=0.27, top=0.83, wspace=0.08))
     start = comparison.runs[0].loss[0] if comparison.runs[0].loss else math.nan
     finite = [v for r in comparison.runs for v in r.loss if math.isfinite(v)]
     top = min(max(finite, default=1.0), 3 * start if math.isfinite(start) else 10.0) * 1.05

@@ -6,11 +6,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from ..canvas import subplots
 from ..experiments.capstone import DigitsData, Sample, misclassified, predict
 from ..history import History
 from ..plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR
@@ -38,8 +38,8 @@ def plot_digit_samples(data: DigitsData, per_class: int = 2) -> Figure:
     """The first ``per_class`` training images of every class, as the model's input looks (8x8 pixels)."""
     X, y = data.train.tensors
     images = data.images(X)
-    fig, axes = plt.subplots(per_class, 10, figsize=(8, 0.95 * per_class + 0.45))
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.84, wspace=0.08, hspace=0.1)
+    fig, axes = subplots(per_class, 10, figsize=(8, 0.95 * per_class + 0.45),
+                         adjust=dict(left=0.01, right=0.99, bottom=0.02, top=0.84, wspace=0.08, hspace=0.1))
     axes = [axes] if per_class == 1 else axes
     for c in range(10):
         rows = (y == c).nonzero().flatten()[:per_class].tolist()
@@ -65,8 +65,8 @@ def plot_digits_run(
     history = _history(run)
     saved = list(getattr(run, "saved_epochs", None) or saved_epochs or [])
     test_acc = getattr(run, "test_acc", test_acc)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.7))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.8, wspace=0.22)
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.7),
+                                  adjust=dict(left=0.07, right=0.98, bottom=0.14, top=0.8, wspace=0.22))
     epochs = list(range(1, len(history.epoch_train_loss) + 1))
     val_epochs = list(range(1, len(history.epoch_val_loss) + 1))
     left.plot(epochs, history.epoch_train_loss, "o-", color=TRAIN_COLOR, markersize=3.5, label="training (epoch mean)")
@@ -111,8 +111,8 @@ def plot_misclassified(model: nn.Module, data: DigitsData, k: int = 8, split: st
     rows = misclassified(model, dataset, k)
     pred, y, probs = predict(model, dataset)
     n = max(1, len(rows))
-    fig, axes = plt.subplots(1, n, figsize=(max(1.15 * n, 3.0), 1.9), squeeze=False)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.62, wspace=0.15)
+    fig, axes = subplots(1, n, figsize=(max(1.15 * n, 3.0), 1.9), squeeze=False,
+                         adjust=dict(left=0.01, right=0.99, bottom=0.02, top=0.62, wspace=0.15))
     images = data.images(dataset.tensors[0])
     for ax, i in zip(axes[0], rows):
         ax.imshow(images[i].numpy(), cmap="gray_r", vmin=0, vmax=1)
@@ -132,8 +132,7 @@ def plot_confusion_matrix(counts: torch.Tensor, title: str = "test set") -> Figu
     """Row = true digit, column = the model's answer; the diagonal is right, every other cell a mistake."""
     counts = torch.as_tensor(counts)
     n = counts.shape[0]
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
-    fig.subplots_adjust(left=0.14, right=0.98, bottom=0.13, top=0.9)
+    fig, ax = subplots(figsize=(4.6, 4.2), adjust=dict(left=0.14, right=0.98, bottom=0.13, top=0.9))
     eye = torch.eye(n, dtype=torch.bool)
     nan = torch.tensor(math.nan)
     right_cells = torch.where(eye, counts.float(), nan)  # NaN cells stay white
@@ -166,8 +165,7 @@ def plot_next_char(sample: Sample, top: int = 12) -> Figure:
     at the chosen temperature (blue), for the ``top`` likeliest characters."""
     order = torch.argsort(sample.probs_t1, descending=True, stable=True)[:top].tolist()
     labels = [_show(sample.chars[i]) for i in order]
-    fig, ax = plt.subplots(figsize=(8, 3.0))
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.86)
+    fig, ax = subplots(figsize=(8, 3.0), adjust=dict(left=0.09, right=0.98, bottom=0.16, top=0.86))
     xs = range(len(order))
     ax.bar([x - 0.2 for x in xs], [float(sample.probs_t1[i]) for i in order], width=0.4, color="0.7",
            label="temperature 1 (the model's own probabilities)")  # fmt: skip

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ..canvas import subplots
 from ..experiments.convergence import BatchLossSpread, NoisyRun, Plateau
 from ..history import ema
 from ..plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR
@@ -38,12 +38,11 @@ def plot_four_views(
     h = run.history
     zoom = zoom_epochs is not None and len(h.epoch_steps) > zoom_epochs
     if zoom:
-        fig, (ax, ax_zoom) = plt.subplots(1, 2, figsize=(10, 4.3), gridspec_kw={"width_ratios": [1.7, 1]})
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.77, wspace=0.15)
+        fig, (ax, ax_zoom) = subplots(1, 2, figsize=(10, 4.3), gridspec_kw={"width_ratios": [1.7, 1]},
+                                      adjust=dict(left=0.07, right=0.98, bottom=0.12, top=0.77, wspace=0.15))
         axes = [ax, ax_zoom]
     else:
-        fig, ax = plt.subplots(figsize=(9, 4.3))
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.77)
+        fig, ax = subplots(figsize=(9, 4.3), adjust=dict(left=0.08, right=0.98, bottom=0.12, top=0.77))
         axes = [ax]
     for a in axes:
         _draw_views(a, run, smooth, views, floor, label=a is ax)
@@ -113,8 +112,7 @@ def plot_batch_loss_spread(spread: BatchLossSpread, *, xlim: tuple[float, float]
     """
     if not isinstance(spread, BatchLossSpread):
         raise TypeError(f"expected the result of batch_loss_spread(...), but got {type(spread).__name__}.")
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    fig.subplots_adjust(left=0.09, right=0.97, bottom=0.15, top=0.86)
+    fig, ax = subplots(figsize=(8, 3.6), adjust=dict(left=0.09, right=0.97, bottom=0.15, top=0.86))
     lo, hi = spread.quantile(0.05), spread.quantile(0.95)
     ax.axvspan(lo, hi, color=PALETTE[5], alpha=0.15, label=f"middle 90% of batches: {lo:.3f} to {hi:.3f}")
     ax.hist(spread.losses, bins=40, range=xlim, color=TRAIN_COLOR, alpha=0.85)
@@ -136,8 +134,7 @@ def plot_spread_vs_batch_size(spreads: Sequence[BatchLossSpread]) -> Figure:
     spreads = list(spreads)
     if not spreads or not all(isinstance(s, BatchLossSpread) for s in spreads):
         raise TypeError("expected a list of BatchLossSpread results (from spread_table(...)).")
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    fig.subplots_adjust(left=0.14, right=0.96, bottom=0.15, top=0.88)
+    fig, ax = subplots(figsize=(6, 3.6), adjust=dict(left=0.14, right=0.96, bottom=0.15, top=0.88))
     bs = [s.batch_size for s in spreads]
     ax.plot(bs, [s.std for s in spreads], "o", color=TRAIN_COLOR, markersize=8, label="measured (1000 batches)")
     ax.plot(bs, [s.predicted_std for s in spreads], "-", color=VAL_COLOR, label="sampling theory (≈ s / √B)")
@@ -164,8 +161,7 @@ def plot_plateau(result: tuple[Plateau, Sequence[float]] | Plateau, *, floor: fl
     plateau, train_loss = result if isinstance(result, tuple) else (result, [])
     if not isinstance(plateau, Plateau):
         raise TypeError(f"expected the result of detect_plateau(...), but got {type(plateau).__name__}.")
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.88)
+    fig, ax = subplots(figsize=(9, 3.8), adjust=dict(left=0.08, right=0.98, bottom=0.14, top=0.88))
     epochs = list(range(1, len(plateau.val_loss) + 1))
     if train_loss:
         ax.plot(range(1, len(train_loss) + 1), train_loss, "-", color=TRAIN_COLOR, alpha=0.6,

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from ..canvas import subplots
 from ..experiments.forward_loss import LinePoint, LossBreakdown, LossSurface
 from ..plots import PALETTE
 
@@ -40,8 +40,8 @@ def plot_class_probabilities(probabilities: torch.Tensor, targets: torch.Tensor,
         raise ValueError(f"probabilities must have shape (examples, classes) with one target per row; got "
                          f"{tuple(probs.shape)} and {len(targets)} targets.")  # fmt: skip
     n, k = min(len(probs), max_examples), probs.shape[1]
-    fig, axes = plt.subplots(1, n, figsize=(2.0 * n + 0.6, 2.9), sharey=True, squeeze=False)
-    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.2, top=0.78, wspace=0.12)
+    fig, axes = subplots(1, n, figsize=(2.0 * n + 0.6, 2.9), sharey=True, squeeze=False,
+                         adjust=dict(left=0.07, right=0.99, bottom=0.2, top=0.78, wspace=0.12))
     for i, ax in enumerate(axes[0]):
         row, t = probs[i], int(targets[i])
         colors = [GREEN if c == t else OTHER for c in range(k)]
@@ -68,8 +68,8 @@ def plot_next_chars(
     panels = [("untrained (random weights)", before, BLUE)]
     if after is not None:
         panels.append((after_label, after, ORANGE))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 0.4, 3.0), squeeze=False)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.18, top=0.8, wspace=0.35)
+    fig, axes = subplots(1, len(panels), figsize=(4.6 * len(panels) + 0.4, 3.0), squeeze=False,
+                         adjust=dict(left=0.08, right=0.98, bottom=0.18, top=0.8, wspace=0.35))
     for ax, (label, top, color) in zip(axes[0], panels):
         chars = [repr(c)[1:-1] if c.strip() else {" ": "space", "\n": "newline"}.get(c, repr(c)) for c, _ in top]
         probs = [p for _, p in top]
@@ -97,8 +97,8 @@ def plot_loss_breakdowns(mse: LossBreakdown, cross_entropy: LossBreakdown, *, n_
     for name, bd, kind in (("mse", mse, "mse"), ("cross_entropy", cross_entropy, "cross_entropy")):
         if not isinstance(bd, LossBreakdown) or bd.kind != kind:
             raise TypeError(f"{name} must be the LossBreakdown of {kind}_by_hand(...), but got {bd!r}.")
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.5))
-    fig.subplots_adjust(left=0.055, right=0.985, bottom=0.15, top=0.83, wspace=0.3)
+    fig, axes = subplots(1, 3, figsize=(11, 3.5),
+                         adjust=dict(left=0.055, right=0.985, bottom=0.15, top=0.83, wspace=0.3))
     for ax, bd, color, torch_name in (
         (axes[0], mse, BLUE, "nn.MSELoss()"),
         (axes[1], cross_entropy, ORANGE, "nn.CrossEntropyLoss()"),
@@ -153,8 +153,8 @@ def plot_line_explorer(point: LinePoint) -> Figure:
     if not isinstance(point, LinePoint):
         raise TypeError(f"point must be a LinePoint (what a LineExplorer returns), but got {type(point).__name__}.")
     s = point.surface
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.1), gridspec_kw={"width_ratios": [1.15, 1]})
-    fig.subplots_adjust(left=0.065, right=0.975, bottom=0.13, top=0.86, wspace=0.22)
+    fig, (left, right) = subplots(1, 2, figsize=(10, 4.1), gridspec_kw={"width_ratios": [1.15, 1]},
+                                  adjust=dict(left=0.065, right=0.975, bottom=0.13, top=0.86, wspace=0.22))
 
     # left: data, line, residuals
     x0, x1 = -2.2, 2.2

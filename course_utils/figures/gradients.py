@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..canvas import subplots
 from ..experiments.gradients import AdamTrace, Descent1D, GradCheck, LossSlice, ZeroGradResult
 from ..plots import ALERT_COLOR, PALETTE
 
@@ -19,8 +19,8 @@ BLUE, ORANGE, GREEN, RED, PURPLE = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3
 
 
 def _two_panels(width: float = 10.5, height: float = 3.8, wspace: float = 0.28) -> tuple[Figure, tuple]:
-    fig, axes = plt.subplots(1, 2, figsize=(width, height))
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=wspace)
+    fig, axes = subplots(1, 2, figsize=(width, height),
+                         adjust=dict(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=wspace))
     return fig, axes
 
 
@@ -124,8 +124,8 @@ def plot_adam_vs_sgd(trace: AdamTrace, steps: tuple[int, ...] | None = None) -> 
     exactly 0 cannot go on a log scale and are left out (their count is in the legend).
     """
     steps = steps or (1, trace.steps)
-    fig, axes = plt.subplots(1, len(steps), figsize=(5.2 * len(steps), 3.8), sharey=True)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.08)
+    fig, axes = subplots(1, len(steps), figsize=(5.2 * len(steps), 3.8), sharey=True,
+                         adjust=dict(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.08))
     axes = list(axes) if len(steps) > 1 else [axes]
     for ax, t in zip(axes, steps):
         g = trace.all_grads[t - 1].abs()
@@ -148,8 +148,8 @@ def plot_adam_vs_sgd(trace: AdamTrace, steps: tuple[int, ...] | None = None) -> 
 
 def plot_zero_grad(result: ZeroGradResult) -> Figure:
     """The same training with and without zero_grad(): loss per step, the slope w, and the size of .grad."""
-    fig, axes = plt.subplots(1, 3, figsize=(11.5, 3.9))
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.14, top=0.76, wspace=0.3)
+    fig, axes = subplots(1, 3, figsize=(11.5, 3.9),
+                         adjust=dict(left=0.06, right=0.99, bottom=0.14, top=0.76, wspace=0.3))
     for run, color in ((result.with_zero, BLUE), (result.without, RED)):
         h = run.history
         xs = list(range(1, h.steps + 1))

@@ -6,12 +6,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
+from ..canvas import subplots
 from ..experiments.learning_rate import DescentPath, LrSweep, RangeTestThenTrain
 from ..history import ema
 from ..lr_finder import RangeTestResult
@@ -50,8 +50,8 @@ def _tick(value: float, _: Any = None) -> str:
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (8, 3.6)) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    fig, ax = plt.subplots(figsize=figsize)
-    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.88)  # fixed margins: fast redraws
+    fig, ax = subplots(figsize=figsize,
+                       adjust=dict(left=0.1, right=0.97, bottom=0.15, top=0.88))  # fixed margins: fast redraws
     return fig, ax
 
 
@@ -145,8 +145,8 @@ def plot_lr_comparison(runs: Sequence[Any], labels: Sequence[str] | None = None,
     if not runs:
         raise ValueError("runs is empty: pass the list that compare_learning_rates returned.")
     n = len(runs)
-    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.6), sharey=True, squeeze=False)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.8, wspace=0.08)
+    fig, axes = subplots(1, n, figsize=(3.6 * n, 3.6), sharey=True, squeeze=False,
+                         adjust=dict(left=0.07, right=0.98, bottom=0.15, top=0.8, wspace=0.08))
     ylim = _shared_ylim(runs)
     for i, (ax, run) in enumerate(zip(axes[0], runs)):
         h = run.history
@@ -223,8 +223,8 @@ def plot_descent_paths(paths: Sequence[DescentPath]) -> Figure:
     if not paths:
         raise ValueError("paths is empty: pass the list that descent_paths returned.")
     n = len(paths)
-    fig, axes = plt.subplots(1, n, figsize=(2.75 * n, 3.3), sharey=True, squeeze=False)
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.14, top=0.78, wspace=0.06)
+    fig, axes = subplots(1, n, figsize=(2.75 * n, 3.3), sharey=True, squeeze=False,
+                         adjust=dict(left=0.06, right=0.99, bottom=0.14, top=0.78, wspace=0.06))
     window = _window(paths[0])
     for i, (ax, path) in enumerate(zip(axes[0], paths)):
         _contour(ax, path, window)
@@ -243,8 +243,8 @@ def plot_descent_paths(paths: Sequence[DescentPath]) -> Figure:
 
 def plot_descent_path(path: DescentPath) -> Figure:
     """The slider demo: the path on the contour map (left) and the loss after every step (right)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.7), gridspec_kw={"width_ratios": [1, 1.25]})
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.86, wspace=0.28)
+    fig, (left, right) = subplots(1, 2, figsize=(9, 3.7), gridspec_kw={"width_ratios": [1, 1.25]},
+                                  adjust=dict(left=0.08, right=0.98, bottom=0.14, top=0.86, wspace=0.28))
     w_lo, w_hi, b_lo, b_hi = _window(path)
     _contour(left, path, (w_lo, w_hi, b_lo, b_hi))
     _draw_path(left, path, PALETTE[3] if path.kind == "flies off" else PALETTE[1])
@@ -267,8 +267,8 @@ def plot_descent_path(path: DescentPath) -> Figure:
 
 def plot_range_test_then_train(result: RangeTestThenTrain) -> Figure:
     """Left: the range test with the three chosen rates marked. Right: training at each of them."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.9))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.84, wspace=0.22)
+    fig, (left, right) = subplots(1, 2, figsize=(11, 3.9),
+                                  adjust=dict(left=0.07, right=0.98, bottom=0.14, top=0.84, wspace=0.22))
     plot_range_test(result.test, ax=left)
     colors = [PALETTE[5], PALETTE[2], PALETTE[3]]
     for run, label, color in zip(result.runs, result.labels, colors):

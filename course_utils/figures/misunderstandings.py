@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ..canvas import subplots
 from ..experiments.misunderstandings import NoiseFloor, Nudges
 from ..history import ema
 from ..plots import PALETTE
@@ -14,8 +14,7 @@ __all__ = ["plot_noise_floor", "plot_nudges"]
 
 def plot_noise_floor(result: NoiseFloor) -> Figure:
     """Training loss after more and more epochs, against the best any line can do and the noise."""
-    fig, ax = plt.subplots(figsize=(7, 3.4))
-    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.16, top=0.87)
+    fig, ax = subplots(figsize=(7, 3.4), adjust=dict(left=0.11, right=0.97, bottom=0.16, top=0.87))
     ax.plot(result.epochs, result.loss_after, "o-", color=PALETTE[0], label="training loss of the fitted line")
     ax.axhline(result.best_possible, color=PALETTE[2], linestyle="--",
                label=f"best any line can do: {result.best_possible:.3f}")  # fmt: skip
@@ -33,8 +32,8 @@ def plot_noise_floor(result: NoiseFloor) -> Figure:
 
 def plot_nudges(result: Nudges) -> Figure:
     """Left: the two weights after every step, heading for the best line. Right: the loss per step."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.85, wspace=0.25)
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.4),
+                                  adjust=dict(left=0.07, right=0.98, bottom=0.16, top=0.85, wspace=0.25))
     steps = range(len(result.w))
     left.plot(steps, result.w, color=PALETTE[0], label="w (slope)")
     left.plot(steps, result.b, color=PALETTE[1], label="b (intercept)")

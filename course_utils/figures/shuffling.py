@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..canvas import subplots
 from ..experiments.shuffling import ShuffleComparison, ShuffleRun
 from ..plots import ALERT_COLOR, PALETTE
 
@@ -85,8 +85,8 @@ def _column(fig: Figure, top: Axes, bottom: Axes, run: ShuffleRun, ymax: float |
 def plot_shuffle_run(run: ShuffleRun) -> Figure:
     """One run: the loss of every batch above the class mix of every batch."""
     run = _check_run(run)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.4), gridspec_kw={"height_ratios": [2, 1]})
-    fig.subplots_adjust(left=0.1, right=0.9, bottom=0.12, top=0.87, hspace=0.12)
+    fig, (top, bottom) = subplots(2, 1, figsize=(9, 4.4), gridspec_kw={"height_ratios": [2, 1]},
+                                  adjust=dict(left=0.1, right=0.9, bottom=0.12, top=0.87, hspace=0.12))
     image = _column(fig, top, bottom, run, None, sep=" ")
     cax = fig.add_axes((0.915, 0.12, 0.015, 0.23))
     fig.colorbar(image, cax=cax).set_label("share of\nthe batch", fontsize=8)
@@ -100,8 +100,8 @@ def plot_shuffle_comparison(comparison: ShuffleComparison) -> Figure:
     """Both runs side by side on the same loss scale: loss per step above, class mix per batch below."""
     if not isinstance(comparison, ShuffleComparison):
         raise TypeError(f"expected the result of compare_shuffling(...), but got {type(comparison).__name__}.")
-    fig, axes = plt.subplots(2, 2, figsize=(12, 4.8), gridspec_kw={"height_ratios": [2, 1]})
-    fig.subplots_adjust(left=0.07, right=0.92, bottom=0.11, top=0.8, hspace=0.12, wspace=0.12)
+    fig, axes = subplots(2, 2, figsize=(12, 4.8), gridspec_kw={"height_ratios": [2, 1]},
+                         adjust=dict(left=0.07, right=0.92, bottom=0.11, top=0.8, hspace=0.12, wspace=0.12))
     ymax = max(max(r.history.step_loss, default=1.0) for r in comparison.runs) * 1.05
     for col, run in enumerate(comparison.runs):
         image = _column(fig, axes[0, col], axes[1, col], run, ymax)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
+from ..canvas import subplots
 from ..experiments.validation import FitRun
 from ..plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR
 
@@ -46,8 +46,7 @@ def plot_boundary(run: FitRun, ax: Axes | None = None, *, show_best: bool = True
     """
     run = _check(run)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(4.6, 4.4))
-        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.11, top=0.9)
+        fig, ax = subplots(figsize=(4.6, 4.4), adjust=dict(left=0.12, right=0.97, bottom=0.11, top=0.9))
     gx, gy, p1 = _probability_grid(run.model)
     ax.imshow(p1.numpy(), extent=(*LIMITS, *LIMITS), origin="lower", cmap=_CMAP, vmin=0, vmax=1, alpha=0.4,
               interpolation="bilinear", aspect="auto")  # fmt: skip
@@ -88,8 +87,7 @@ def plot_curves(run: FitRun, ax: Axes | None = None, *, log: bool = True, legend
     """
     run = _check(run)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 4.0))
-        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.9)
+        fig, ax = subplots(figsize=(8, 4.0), adjust=dict(left=0.1, right=0.97, bottom=0.12, top=0.9))
     h = run.history
     epochs = range(1, h.epochs + 1)
     ax.plot(epochs, h.epoch_train_loss, color=TRAIN_COLOR, linewidth=2, label="training loss")
@@ -136,8 +134,8 @@ def _log_ticks(low: float, high: float) -> list[float]:
 def plot_fit(run: FitRun, *, log: bool = True) -> Figure:
     """The demo's picture: decision boundary (left) and loss curves (right) of one run."""
     run = _check(run)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.6), gridspec_kw={"width_ratios": [1, 1.25]})
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.11, top=0.8, wspace=0.22)
+    fig, (left, right) = subplots(1, 2, figsize=(10, 4.6), gridspec_kw={"width_ratios": [1, 1.25]},
+                                  adjust=dict(left=0.06, right=0.98, bottom=0.11, top=0.8, wspace=0.22))
     plot_boundary(run, left, legend=False)
     plot_curves(run, right, log=log)
     left.set_title("what the model learned", fontsize=10)
@@ -153,9 +151,9 @@ def plot_fit_gallery(runs: Sequence[FitRun], titles: Sequence[str]) -> Figure:
     runs = [_check(r) for r in runs]
     if len(titles) != len(runs):
         raise ValueError(f"titles has {len(titles)} entries for {len(runs)} runs; give one title per run.")
-    fig, axes = plt.subplots(2, len(runs), figsize=(3.9 * len(runs), 7.8), squeeze=False,
-                             gridspec_kw={"height_ratios": [1.1, 1]})  # fmt: skip
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.07, top=0.86, wspace=0.25, hspace=0.3)
+    fig, axes = subplots(2, len(runs), figsize=(3.9 * len(runs), 7.8), squeeze=False,
+                         gridspec_kw={"height_ratios": [1.1, 1]},
+                         adjust=dict(left=0.06, right=0.99, bottom=0.07, top=0.86, wspace=0.25, hspace=0.3))
     values = [v for r in runs for v in [*r.history.epoch_train_loss, *r.history.epoch_val_loss] if 0 < v < 1e9]
     for i, (run, title) in enumerate(zip(runs, titles)):
         plot_boundary(run, axes[0, i], legend=False)
