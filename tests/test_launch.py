@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -43,3 +45,98 @@ def test_every_notebook_is_in_the_readme_table():
     readme = (ROOT / "README.md").read_text()
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         assert f"(notebooks/{nb.name})" in readme, f"{nb.name} is not linked from the README"
+
+
+# -- tools/launch.py: Binder, Colab and nbgitpuller links, and the Colab set-up cell ------------------
+
+def _launch():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("launch", ROOT / "tools" / "launch.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["launch"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_launch_links_have_the_services_formats():
+    from urllib.parse import parse_qs, urlparse
+
+    launch = _launch()
+    repo = launch.Repo.parse("git@github.com:someone/training-loop-lab.git")
+    assert repo.url == "https://github.com/someone/training-loop-lab"
+    assert repo.binder() == ("https://mybinder.org/v2/gh/someone/training-loop-lab/main"
+                             "?urlpath=lab/tree/notebooks/00_welcome.ipynb")  # fmt: skip
+    colab = "https://colab.research.google.com/github/someone/training-loop-lab/blob/main/notebooks/05_batch_size.ipynb"
+    assert repo.colab("05_batch_size.ipynb") == colab
+    link = urlparse(repo.nbgitpuller("https://hub.example.edu/"))
+    assert (link.netloc, link.path) == ("hub.example.edu", "/hub/user-redirect/git-pull")
+    query = parse_qs(link.query)
+    assert query == {"repo": [repo.url], "branch": ["main"],
+                     "urlpath": ["lab/tree/training-loop-lab/notebooks/00_welcome.ipynb"]}  # fmt: skip
+
+
+def test_launch_rejects_addresses_it_cannot_make_links_for():
+    launch = _launch()
+    for bad in ("https://gitlab.com/a/b", "someone/repo", "https://github.com/only-owner"):
+        with pytest.raises(ValueError, match="repo="):
+            launch.Repo.parse(bad)
+    with pytest.raises(ValueError, match="hub="):
+        launch.Repo.parse("https://github.com/a/b").nbgitpuller("hub.example.edu")
+
+
+def _run_colab_cell(source, on_colab, monkeypatch):
+    """Run the cell as IPython would (magics transformed), with a stand-in for get_ipython()."""
+    import sys
+    import types
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    calls = []
+    shell = types.SimpleNamespace(run_line_magic=lambda name, line: calls.append((name, line)))
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(TransformerManager().transform_cell(source), {"get_ipython": lambda: shell})
+    return calls
+
+
+def test_the_colab_cell_installs_only_on_colab(monkeypatch):
+    launch = _launch()
+    source = launch.colab_cell_source(launch.Repo.parse("https://github.com/someone/tll"))
+    assert _run_colab_cell(source, on_colab=False, monkeypatch=monkeypatch) == []
+    calls = _run_colab_cell(source, on_colab=True, monkeypatch=monkeypatch)
+    assert calls == [("pip", 'install --quiet --no-deps "course_utils @ git+https://github.com/someone/tll@main"')]
+
+
+def test_launch_write_puts_links_in_the_readme_and_a_cell_in_every_notebook(tmp_path):
+    import shutil
+
+    import nbformat
+
+    launch = _launch()
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    names = [p.name for p in launch.notebooks(tmp_path)]
+    repo = launch.Repo.parse("https://github.com/someone/tll")
+    changed = launch.write(repo, tmp_path)
+    assert len(changed) == 1 + len(names)
+    readme = (tmp_path / "README.md").read_text()
+    assert readme.count(launch.START) == 1 and repo.binder() in readme
+    assert all(repo.colab(name) in readme for name in names)
+    for path in launch.notebooks(tmp_path):
+        nb = nbformat.read(path, as_version=4)
+        tagged = [c for c in nb.cells if launch.COLAB_TAG in c.metadata.get("tags", [])]
+        assert len(tagged) == 1 and tagged[0].source == launch.colab_cell_source(repo)
+        first_code = next(c for c in nb.cells if c.cell_type == "code")
+        assert first_code is tagged[0], f"{path.name}: the set-up cell must run before everything else"
+        nbformat.validate(nb)
+    assert launch.write(repo, tmp_path) == []  # running it again changes nothing
+    other = launch.Repo.parse("https://github.com/fork/tll", branch="workshop")
+    launch.write(other, tmp_path)
+    readme = (tmp_path / "README.md").read_text()
+    assert readme.count(launch.START) == 1 and repo.binder() not in readme and other.binder() in readme
+    nb = nbformat.read(tmp_path / "notebooks" / names[0], as_version=4)
+    assert sum(launch.COLAB_TAG in c.metadata.get("tags", []) for c in nb.cells) == 1
