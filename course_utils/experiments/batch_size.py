@@ -392,12 +392,11 @@ def measure_step_memory(batch_sizes: Sequence[int] = POWERS_OF_TWO, seed: int = 
     X, y = lesson_data(seed)[0].tensors
     model = lesson_model(seed)
     loss_fn = nn.CrossEntropyLoss()
-    steps, views = [], 0
+    steps = []
     for b in sizes:
         xb, yb = X[:b].clone(), y[:b].clone()  # a batch of its own, not a view into the whole data set
         steps.append(step_memory(model, xb, yb, loss_fn))  # leaves the weights' views out of the activations
-        views = _weight_view_bytes(model, xb, yb, loss_fn)
-    return MemorySweep(sizes, steps, views)
+    return MemorySweep(sizes, steps, _weight_view_bytes(model, xb, yb, loss_fn))  # the same for every batch
 
 
 # ----------------------------------------------------------------------------- gradient noise
