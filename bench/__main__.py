@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                                       "<= 150", d["median"] <= 0.150 and not d["error"]))  # fmt: skip
                 results.append(_entry(f"notebook {stem}: {d['demo']} update p90", d["p90"] * 1000, "ms", "(report)",
                                       True))  # fmt: skip
+                results.append(_entry(f"notebook {stem}: {d['demo']} update median, drawing part",
+                                      d["draw_median"] * 1000, "ms", "(report)", True))  # fmt: skip
         if not args.only:
             results.append(_entry("whole course: run time", total, "s", "<= 180", total <= 180))
 

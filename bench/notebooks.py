@@ -23,7 +23,7 @@ for _d in [o for o in _gc.get_objects() if type(o) is _Demo]:  # type(): dead we
     for _ in range(10):
         _s = _time.perf_counter(); _d.refresh(); _t.append(_time.perf_counter() - _s)
     _found.append({"demo": getattr(_d.run, "__name__", "demo") + "(" + ", ".join(_d.controls) + ")", "seconds": _t,
-                   "error": _d.error})
+                   "draw_seconds": _d.draw_timings[-10:], "error": _d.error})
 print("BENCH_DEMOS " + _json.dumps(_found))
 """
 
@@ -59,6 +59,7 @@ def run_notebook(path: Path, time_demos: bool = False, timeout: int = 600) -> di
             demos = json.loads(text.split("BENCH_DEMOS ", 1)[1].splitlines()[0]) if "BENCH_DEMOS " in text else []
             for demo in demos:
                 demo["median"] = statistics.median(demo["seconds"])
+                demo["draw_median"] = statistics.median(demo["draw_seconds"]) if demo["draw_seconds"] else 0.0
                 demo["p90"] = sorted(demo["seconds"])[int(0.9 * (len(demo["seconds"]) - 1))]
             result["demos"] = demos
     return result

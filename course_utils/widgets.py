@@ -105,7 +105,8 @@ class Demo:
         **controls: the widgets, each named after the setting it controls.
 
     ``demo.update(lr=0.01)`` changes controls from code (as a learner dragging would);
-    ``demo.timings`` holds how long each refresh took in the kernel.
+    ``demo.timings`` holds how long each refresh took in the kernel, and ``demo.draw_timings`` the
+    part of it spent drawing (the rest is the experiment).
     """
 
     def __init__(
@@ -123,6 +124,7 @@ class Demo:
         self.controls = controls
         self.output = W.Output(layout=W.Layout(min_height="120px"))
         self.timings: list[float] = []
+        self.draw_timings: list[float] = []
         self.result: Any = None
         self.error: str | None = None
         self._holding = False
@@ -177,7 +179,9 @@ class Demo:
         try:
             self.result = self.run(**settings, **self.fixed)
             text = self.describe(self.result)
+            drawing = time.perf_counter()
             png, self._figure = _render(lambda: self.draw(self.result), self._figure)
+            self.draw_timings.append(time.perf_counter() - drawing)
             self.error = None
             outputs = [_stream(f"{readout}\n{text}\n" if text else f"{readout}\n"), _image(png)]
         except Exception as exc:  # a learner's setting must never break the demo

@@ -30,7 +30,8 @@ def test_moving_a_slider_reruns_training():
     demo = _demo()
     demo.controls["batch_size"].value = 128
     assert "batch_size=128 " in _text(demo) and demo.result.history.steps == 2 * 8
-    assert len(demo.timings) == 2
+    assert len(demo.timings) == len(demo.draw_timings) == 2
+    assert all(0 < d < t for d, t in zip(demo.draw_timings, demo.timings))
 
 
 def test_fifty_rapid_changes_end_on_the_last_setting_with_one_plot():
