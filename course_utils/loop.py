@@ -112,11 +112,15 @@ def train(
                 break
             history.epoch_seconds.append(time.perf_counter() - epoch_start)
             if val_data is not None:
-                val_loss, val_acc = evaluate(model, val_data, loss_fn, device=device)
-                history.epoch_val_loss.append(val_loss)
-                if val_acc is not None:  # classification: accuracy on both sets, with the same weights
-                    history.epoch_val_acc.append(val_acc)
-                    history.epoch_train_acc.append(evaluate(model, data, loss_fn, device=device)[1])
+                model.eval()  # once for both measurements (switching modes walks every submodule)
+                try:
+                    val_loss, val_acc = evaluate(model, val_data, loss_fn, device=device)
+                    history.epoch_val_loss.append(val_loss)
+                    if val_acc is not None:  # classification: accuracy on both sets, with the same weights
+                        history.epoch_val_acc.append(val_acc)
+                        history.epoch_train_acc.append(evaluate(model, data, loss_fn, device=device)[1])
+                finally:
+                    model.train()
             _notify(callbacks, "on_epoch_end", history)
             if stopper and stopper.should_stop(model, history):
                 history.stop_reason = f"early stopping at epoch {epoch}"
@@ -216,7 +220,8 @@ def evaluate(
     loss_fn = default_loss_fn(data) if loss_fn is None else loss_fn
     device = resolve_device(device)
     was_training = model.training
-    model.eval()
+    if was_training:
+        model.eval()
     total = correct = 0.0
     classify = False
     X, y = data.tensors
@@ -227,7 +232,8 @@ def evaluate(
         classify = _is_classification(pred, yb)
         if classify:
             correct += (pred.argmax(dim=1) == yb).sum().item()
-    model.train(was_training)
+    if was_training:
+        model.train()
     n = len(data)
     return total / n, (correct / n if classify else None)
 

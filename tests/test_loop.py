@@ -233,3 +233,21 @@ def test_callbacks_hear_every_event_in_order():
           callbacks=[Recorder()])  # fmt: skip
     assert events == [("begin", 4), ("step", 1), ("step", 2), ("epoch", 1), ("step", 3), ("step", 4),
                       ("epoch", 2), ("end", "finished")]  # fmt: skip
+
+
+def test_validation_runs_in_eval_mode_and_training_resumes_in_train_mode():
+    from course_utils import make_moons
+
+    data, val = make_moons(200, seed=0), make_moons(100, seed=1)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = train(model, data, optimizer=opt, epochs=3, batch_size=50, val_data=val, seed=0)
+    assert model.training  # back in training mode after the last validation
+    model.train()
+    first, second = evaluate(model, val), evaluate(model, val)
+    assert first == second and model.training  # dropout off while evaluating, mode restored
+    assert history.epoch_val_loss[-1] == pytest.approx(first[0], abs=1e-7)  # validation used the same eval mode
+    model.eval()
+    evaluate(model, val)
+    assert not model.training  # an evaluating model stays evaluating
