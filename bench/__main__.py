@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.only:
             results.append(_entry("whole course: run time", total, "s", "<= 180", total <= 180))
 
-    from .training import batching_speedup, live_view_costs, loop_ratio
+    from .training import batching_speedup, drawing_floor, live_view_costs, loop_ratio
+
+    floor = drawing_floor()
+    results.append(_entry("matplotlib floor: redraw a bare two-panel figure to PNG (data only)", floor * 1000, "ms",
+                          "(report)", True))  # fmt: skip
 
     ratio = loop_ratio()
     results.append(_entry("train() / plain loop, same batches", ratio, "x", "<= 1.05", ratio <= 1.05))

@@ -106,3 +106,34 @@ def live_view_costs(repeats: int = 5) -> dict:
     return {"base_s": b, "live_ratio": min(live) / b, "redraw_ratio": min(redraw) / b, "live_frames": frames,
             "live_drawing_share": statistics.median(live_draw) / b,
             "ours_cheaper_by": statistics.median(redraw_draw) / statistics.median(live_draw)}  # fmt: skip
+
+
+def drawing_floor(repeats: int = 15) -> float:
+    """Seconds to redraw a bare two-panel figure as PNG when only its data changes (the median).
+
+    One line per panel, axis labels, no legend, the figure kept between redraws: the least any
+    two-panel demo picture can cost on this machine with matplotlib, before any training.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 3.6))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2)
+    lines = []
+    for ax in axes:
+        (line,) = ax.plot(range(100), [0.0] * 100)
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        lines.append(line)
+    times = []
+    for r in range(repeats + 2):
+        start = time.perf_counter()
+        for line in lines:
+            line.set_ydata([(i * (r + 1)) % 7 / 7 for i in range(100)])
+        for ax in axes:
+            ax.relim()
+            ax.autoscale_view()
+        figure_to_png(fig)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[2:])
