@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.only:
             results.append(_entry("whole course: run time", total, "s", "<= 180", total <= 180))
 
+    import torch
+
     from .training import batching_speedup, drawing_floor, live_view_costs, loop_ratio
+
+    torch.set_num_threads(1)  # as every notebook does (setup())
 
     floor = drawing_floor()
     results.append(_entry("matplotlib floor: redraw a bare two-panel figure to PNG (data only)", floor * 1000, "ms",
