@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
@@ -39,6 +39,15 @@ class FigureSlot:
 
     figure: Figure | None = None  # in: the figure to draw into; out: the figure to reuse next time
     taken: bool = False  # True once a subplots() call inside the block used the slot
+
+
+class _Layout(NamedTuple):
+    """What a reusable figure was made with, and its axes as first made (kept on the figure)."""
+
+    key: tuple  # the subplots() arguments
+    axes: Any  # what subplots() returned: one Axes or an array of them
+    all_axes: list[Axes]  # fig.axes right after it was made (twinx or colorbar axes come later)
+    pristine: list[dict[str, Any]]  # each axes' settings when new, see _pristine()
 
 
 _SLOTS: list[FigureSlot] = []  # a stack: the innermost reuse_figure() block is served first
@@ -85,18 +94,18 @@ def subplots(
     slot.taken = True
     key = (nrows, ncols, tuple(figsize), tuple(sorted(adjust.items())), repr(sorted(kwargs.items())))
     fig = slot.figure
-    layout = getattr(fig, "_course_layout", None)
-    if fig is not None and layout is not None and layout[0] == key and all(ax in fig.axes for ax in layout[2]):
-        for extra in [ax for ax in fig.axes if ax not in layout[2]]:  # twinx() or colorbar axes: made again
+    layout: _Layout | None = getattr(fig, "_course_layout", None)
+    if layout is not None and layout.key == key and all(ax in fig.axes for ax in layout.all_axes):
+        for extra in [ax for ax in fig.axes if ax not in layout.all_axes]:  # twinx() or colorbar axes: made again
             fig.delaxes(extra)
-        _empty_figure(fig)
-        axes = layout[1]
+        _empty_figure(fig, layout)
+        axes = layout.axes
     else:
         fig = Figure(figsize=figsize)
         FigureCanvasAgg(fig)  # its own Agg canvas: savefig keeps one renderer (and its text cache)
         axes = fig.subplots(nrows, ncols, **kwargs)
         fig.subplots_adjust(**adjust)
-        fig._course_layout = (key, axes, list(fig.axes), [_pristine(ax) for ax in fig.axes])
+        fig._course_layout = _Layout(key, axes, list(fig.axes), [_pristine(ax) for ax in fig.axes])
     slot.figure = fig
     return fig, axes
 
@@ -111,11 +120,11 @@ def _pristine(ax: Axes) -> dict[str, Any]:
     }
 
 
-def _empty_figure(fig: Figure) -> None:
+def _empty_figure(fig: Figure, layout: _Layout) -> None:
     for artist in [*fig.texts, *fig.legends, *fig.lines, *fig.patches, *fig.images, *fig.artists]:
         artist.remove()  # suptitle() and supxlabel() are figure texts too
     fig._suptitle = fig._supxlabel = fig._supylabel = None
-    for ax, pristine in zip(fig.axes, fig._course_layout[3]):
+    for ax, pristine in zip(layout.all_axes, layout.pristine):
         _empty_axes(ax, pristine)
 
 

@@ -15,7 +15,7 @@ from ..canvas import subplots
 from ..experiments.learning_rate import DescentPath, LrSweep, RangeTestThenTrain
 from ..history import ema
 from ..lr_finder import RangeTestResult
-from ..plots import ALERT_COLOR, PALETTE, VAL_COLOR
+from ..plots import ALERT_COLOR, PALETTE, VAL_COLOR, _axes
 
 __all__ = [
     "plot_range_test",
@@ -45,14 +45,6 @@ def _tick(value: float, _: Any = None) -> str:
     if value <= 0:
         return ""
     return f"{value:g}" if 1e-3 <= value <= 1e4 else f"{value:.0e}"
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (8, 3.6)) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax
-    fig, ax = subplots(figsize=figsize,
-                       adjust=dict(left=0.1, right=0.97, bottom=0.15, top=0.88))  # fixed margins: fast redraws
-    return fig, ax
 
 
 def plot_range_test(result: RangeTestResult, ax: Axes | None = None) -> Figure:
