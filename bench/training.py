@@ -10,7 +10,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from course_utils import make_loader, make_mlp, make_moons, make_random_labels, train
-from course_utils.history import History
+from course_utils.callbacks import LoopState
 from course_utils.live import LiveView
 from course_utils.plots import figure_to_png, plot_history
 
@@ -66,11 +66,11 @@ class RedrawEverything:
     def __init__(self):
         self.frames, self.drawing_seconds = 0, 0.0
 
-    def on_epoch_end(self, history: History) -> None:
+    def on_epoch_end(self, state: LoopState) -> None:
         import matplotlib.pyplot as plt
 
         start = time.perf_counter()
-        fig = plot_history(history)
+        fig = plot_history(state.history)
         figure_to_png(fig)
         plt.close(fig)
         self.frames += 1

@@ -1,12 +1,15 @@
 """Training Loop Lab: the code shared by the course's notebooks.
 
-Layers, each importing only from the ones before it::
+The core, each module importing only from the ones before it::
 
-    checks, repro -> data -> models -> history, loop -> experiments -> plots, live -> widgets -> notebooks
+    checks, repro -> data -> models -> history -> callbacks, contract -> loop -> lr_finder, checkpoint,
+    measure, runs -> plots -> live, widgets, exercises, session
 
+and one folder per notebook under :mod:`course_utils.lessons`, importing only the core.
 The names most notebooks need are importable from here directly.
 """
 
+from .callbacks import BestWeights, Callback, EarlyStopping, LoopState, MaxSteps
 from .data import (
     as_dataset,
     epoch_plan,
@@ -27,7 +30,12 @@ from .repro import seed_everything
 from .session import setup
 
 __all__ = [
+    "BestWeights",
+    "Callback",
+    "EarlyStopping",
     "History",
+    "LoopState",
+    "MaxSteps",
     "as_dataset",
     "count_parameters",
     "ema",

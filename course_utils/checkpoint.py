@@ -34,8 +34,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checks import check_float
-from .history import History
+from .callbacks import BestWeights, LoopState
 
 __all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "BestCheckpoint", "FORMAT", "VERSION"]
 
@@ -302,37 +301,36 @@ def _check_optimizer(path: Path, optimizer: torch.optim.Optimizer, state: Any) -
 # ----------------------------------------------------------------------------- a training callback
 
 
-class BestCheckpoint:
+class BestCheckpoint(BestWeights):
     """A callback for :func:`course_utils.train` that saves the model whenever validation improves.
 
     After each epoch it looks at the validation loss; if it is lower than every earlier one (by more
-    than ``min_delta``), it saves the weights to ``path`` with :func:`save_checkpoint`, with the
-    epoch, the step, the validation loss (and accuracy) and ``metadata`` stored alongside.
-    ``saved_epochs`` lists the epochs it saved at; ``best_epoch`` and ``best_val_loss`` the last one.
+    than ``min_delta``, the rule of :class:`~course_utils.callbacks.BestWeights`), it saves the
+    weights to ``path`` with :func:`save_checkpoint`, with the epoch, the step, the validation loss
+    (and accuracy) and ``metadata`` stored alongside. ``saved_epochs`` lists the epochs it saved at;
+    ``best_epoch`` and ``best_val_loss`` the last one.
     """
 
     def __init__(self, path: str | os.PathLike, model: nn.Module, *, optimizer: torch.optim.Optimizer | None = None,
                  min_delta: float = 0.0, **metadata: Any) -> None:  # fmt: skip
+        super().__init__(min_delta)
         self.path = _as_path(path)
         if not self.path.parent.is_dir():  # find out now, not after the first epoch of training
             raise FileNotFoundError(
                 f"cannot save checkpoints to {self.path}: the folder {self.path.parent} does not exist."
             )
         self.model, self.optimizer = model, optimizer
-        self.min_delta = check_float("min_delta", min_delta, minimum=0.0)
         self.metadata = {key: _plain(value, key) for key, value in metadata.items()}
         self.saved_epochs: list[int] = []
         self.best_epoch: int | None = None
         self.best_val_loss = math.inf
 
-    def on_epoch_end(self, history: History) -> None:
-        if not history.epoch_val_loss:
-            raise ValueError("BestCheckpoint needs validation data: pass val_data=... to train().")
-        loss = history.epoch_val_loss[-1]
-        if loss < self.best_val_loss - self.min_delta:
-            self.best_val_loss, self.best_epoch = loss, history.epochs
-            info = {**self.metadata, "epoch": history.epochs, "step": history.steps, "val_loss": loss}
-            if history.epoch_val_acc:
-                info["val_acc"] = history.epoch_val_acc[-1]
-            save_checkpoint(self.path, self.model, optimizer=self.optimizer, **info)
-            self.saved_epochs.append(history.epochs)
+    def keep(self, state: LoopState) -> None:
+        """Save the current weights: the best so far."""
+        h = state.history
+        self.best_val_loss, self.best_epoch = h.epoch_val_loss[-1], h.epochs
+        info = {**self.metadata, "epoch": h.epochs, "step": h.steps, "val_loss": self.best_val_loss}
+        if h.epoch_val_acc:
+            info["val_acc"] = h.epoch_val_acc[-1]
+        save_checkpoint(self.path, self.model, optimizer=self.optimizer, **info)
+        self.saved_epochs.append(h.epochs)

@@ -25,12 +25,14 @@ __all__ = [
     "make_wave",
     "make_regression",
     "make_moons",
+    "label_noise_floor",
     "make_blobs",
     "make_random_labels",
     "sort_by_class",
     "split_train_val",
     "load_digits_split",
     "make_loader",
+    "POWERS_OF_TWO",
     "EpochPlan",
     "epoch_plan",
     "zen_of_python",
@@ -142,6 +144,19 @@ def make_moons(n_samples: int = 1000, noise: float = 0.2, label_noise: float = 0
     return TensorDataset(X[order], y[order].long())
 
 
+def label_noise_floor(label_noise: float) -> float:
+    """The lowest cross-entropy any model can reach on average when this share of labels is flipped at random.
+
+    Wherever the clean label is certain, a flipped label still appears with probability ``p``, so
+    the best prediction is ``p`` vs ``1 - p`` and its loss is the entropy ``-p ln p - (1-p) ln(1-p)``.
+    (Where the classes overlap, the floor is higher still.)
+    """
+    p = check_float("label_noise", label_noise, minimum=0.0, maximum=0.5)
+    if p == 0.0:
+        return 0.0
+    return -(p * math.log(p) + (1 - p) * math.log(1 - p))
+
+
 def make_blobs(
     n_samples: int = 1000, n_classes: int = 4, n_features: int = 2, spread: float = 1.0, seed: int = 0
 ) -> TensorDataset:
@@ -164,7 +179,7 @@ def make_blobs(
 
 
 def make_random_labels(n_samples: int = 1000, n_features: int = 10, n_classes: int = 2, seed: int = 0) -> TensorDataset:
-    """The syllabus's minimal example: random features and random labels.
+    """The course's minimal example: random features and random labels.
 
     There is no pattern to find, so the best a model can do on new data is guess (50% for two
     classes); whatever it learns about the training set is memorisation.
@@ -236,6 +251,10 @@ def load_digits_split(
 
 
 # ----------------------------------------------------------------------------- batching
+
+POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+"""The batch sizes the course compares: each doubles the one before."""
+
 
 
 def make_loader(

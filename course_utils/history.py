@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["History", "ema"]
+__all__ = ["History", "EMA", "ema"]
 
 
 @dataclass
@@ -21,11 +21,17 @@ class History:
         ``epoch_train_loss``: mean loss over every example of the epoch, weighted by example;
         ``epoch_val_loss`` / ``epoch_val_acc``: on the validation data, after the epoch;
         ``epoch_train_acc``: accuracy on the training data after the epoch, measured like the
-        validation accuracy so the two compare (classification with validation data only);
-        ``epoch_steps``: steps done by the end of the epoch; ``epoch_seconds``: its wall time.
+        validation accuracy so the two compare (classification, in-memory data and validation data);
+        ``epoch_steps``: steps done by the end of the epoch; ``epoch_seconds``: its wall time
+        (training only, without the validation measurements).
     Counters: ``steps`` (updates), ``batches`` (forward/backward passes; more than ``steps`` with
     gradient accumulation), ``epochs`` (finished), ``samples_seen``; ``stop_reason`` says why it
-    ended: ``"finished"``, ``"diverged at step N"``, ``"early stopping at epoch N"`` or ``"interrupted"``.
+    ended: ``"finished"``, ``"diverged at step N"`` (``diverged_loss`` holds the loss that step
+    reached), ``"early stopping at epoch N"``, ``"interrupted"``, or the reason a callback gave.
+    Best epoch: ``best_epoch``/``best_val_loss`` (written by early stopping and checkpoint callbacks),
+    ``restored_best`` (the weights of ``best_epoch`` were put back at the end).
+
+    Only the ``record_*`` methods and :meth:`finish` write these fields.
     """
 
     batch_size: int = 0
@@ -47,13 +53,55 @@ class History:
     wall_time: float = 0.0
     stop_reason: str = "not started"
     diverged_at_step: int | None = None
+    diverged_loss: float | None = None
     best_epoch: int | None = None
     best_val_loss: float | None = None
     restored_best: bool = False
 
+    # -- recording: the only code that writes the fields above (train() and teaching loops call these) --
+
+    def record_step(self, loss: float, samples: int, lr: float, batches: int = 1) -> None:
+        """One optimizer update: its mean loss over ``samples`` examples, the rate it used, its micro-batches."""
+        self.steps += 1
+        self.batches += batches
+        self.samples_seen += samples
+        self.step_loss.append(loss)
+        self.step_samples.append(samples)
+        self.step_lr.append(lr)
+
+    def record_divergence(self, loss: float, batches: int = 0) -> str:
+        """The loss of the next step was ``loss`` (NaN, infinite or far too large): returns the stop reason."""
+        self.batches += batches
+        self.diverged_at_step, self.diverged_loss = self.steps + 1, loss
+        return f"diverged at step {self.diverged_at_step}"
+
+    def record_epoch(
+        self, train_loss: float, seconds: float, val_loss: float | None = None, val_acc: float | None = None,
+        train_acc: float | None = None,
+    ) -> None:  # fmt: skip
+        """A finished pass over the training data and, when measured, the validation numbers after it."""
+        self.epochs += 1
+        self.epoch_steps.append(self.steps)
+        self.epoch_train_loss.append(train_loss)
+        self.epoch_seconds.append(seconds)
+        for values, value in ((self.epoch_val_loss, val_loss), (self.epoch_val_acc, val_acc),
+                              (self.epoch_train_acc, train_acc)):  # fmt: skip
+            if value is not None:
+                values.append(value)
+
+    def record_best(self, epoch: int, val_loss: float) -> None:
+        """Epoch ``epoch`` has the lowest validation loss so far (early stopping and checkpoints call this)."""
+        self.best_epoch, self.best_val_loss = epoch, val_loss
+
+    def finish(self, stop_reason: str, wall_time: float) -> None:
+        """The run is over: why, and how long it took."""
+        self.stop_reason, self.wall_time = stop_reason, wall_time
+
+    # -- reading ---------------------------------------------------------------------------------
+
     @property
     def diverged(self) -> bool:
-        """True when the loss became NaN or infinite and training stopped."""
+        """True when the loss blew up (NaN, infinite, or far above where it started) and training stopped."""
         return self.diverged_at_step is not None
 
     @property
@@ -91,18 +139,32 @@ class History:
         return d
 
 
+class EMA:
+    """A running exponential moving average with bias correction (as Adam and fastai's loss display use).
+
+    Each :meth:`update` mixes ``beta`` parts the previous average with ``1 - beta`` parts the new
+    value and returns the corrected average, so the first values are not pulled towards 0.
+    Non-finite values are skipped (the average stays where it was).
+    """
+
+    def __init__(self, beta: float = 0.9) -> None:
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"beta={beta!r} is out of range. Allowed: at least 0 and less than 1.")
+        self.beta, self.avg, self.weight = beta, 0.0, 0.0
+
+    def update(self, value: float) -> float:
+        """Take the next value; return the smoothed value so far (NaN until a finite value arrived)."""
+        if math.isfinite(value):
+            self.avg = self.beta * self.avg + (1 - self.beta) * value
+            self.weight = self.beta * self.weight + (1 - self.beta)
+        return self.avg / self.weight if self.weight > 0 else math.nan
+
+
 def ema(values: Sequence[float], beta: float = 0.9) -> list[float]:
-    """Exponential moving average with bias correction (as Adam and fastai's loss display use).
+    """The bias-corrected exponential moving average of ``values`` (see :class:`EMA`), one point per value.
 
     Each point is ``beta`` parts the previous average and ``1 - beta`` parts the new value, so the
     line follows the trend and ignores the bounce of single batches. Non-finite values are skipped.
     """
-    if not 0.0 <= beta < 1.0:
-        raise ValueError(f"beta={beta!r} is out of range. Allowed: at least 0 and less than 1.")
-    out, avg, weight = [], 0.0, 0.0
-    for v in values:
-        if math.isfinite(v):
-            avg = beta * avg + (1 - beta) * v
-            weight = beta * weight + (1 - beta)
-        out.append(avg / weight if weight > 0 else math.nan)
-    return out
+    average = EMA(beta)
+    return [average.update(v) for v in values]

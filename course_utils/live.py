@@ -15,6 +15,7 @@ import time
 
 from matplotlib.figure import Figure
 
+from .callbacks import Callback, LoopState
 from .checks import check_float
 from .history import History, ema
 from .plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR, figure_to_png
@@ -32,7 +33,7 @@ def in_notebook() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-class LiveView:
+class LiveView(Callback):
     """Callback that draws the run as it happens.
 
     Args:
@@ -58,8 +59,9 @@ class LiveView:
 
     # -- the callback events ------------------------------------------------------------------
 
-    def on_train_begin(self, history: History, total_steps: int) -> None:
-        self.total_steps = max(1, total_steps)
+    def on_train_begin(self, state: LoopState) -> None:
+        total = state.total_steps  # None when the data's length is unknown
+        self.total_steps = None if total is None else max(1, total)
         self._start = time.perf_counter()
         self._build_figure()
         self._last_draw = time.perf_counter()  # the first picture waits `every` seconds
@@ -67,9 +69,10 @@ class LiveView:
         if self.progress and self.show:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total_steps, unit="step", leave=True)
+            self._bar = tqdm(total=self.total_steps, unit="step", leave=True)
 
-    def on_step(self, history: History) -> None:
+    def on_step_end(self, state: LoopState) -> None:
+        history = state.history
         if self._bar is not None:
             self._bar.update(1)
         now = time.perf_counter()
@@ -77,14 +80,15 @@ class LiveView:
                 and self.drawing_seconds + self._frame_cost <= self.budget * (now - self._start)):  # fmt: skip
             self._draw(history)
 
-    def on_epoch_end(self, history: History) -> None:
+    def on_epoch_end(self, state: LoopState) -> None:
+        history = state.history
         if self._bar is not None and history.epoch_val_loss:
             self._bar.set_postfix(epoch=history.epochs, val_loss=f"{history.epoch_val_loss[-1]:.4f}", refresh=False)
 
-    def on_train_end(self, history: History) -> None:
+    def on_train_end(self, state: LoopState) -> None:
         if self._bar is not None:
             self._bar.close()
-        self._draw(history, final=True)
+        self._draw(state.history, final=True)
 
     # -- drawing ---------------------------------------------------------------------------------
 
@@ -96,7 +100,7 @@ class LiveView:
         (self._smooth,) = ax.plot([], [], color=TRAIN_COLOR, linewidth=2, label="smoothed")
         (self._train,) = ax.plot([], [], "o", color=PALETTE[2], label="epoch mean (train)")
         (self._val,) = ax.plot([], [], "s-", color=VAL_COLOR, label="validation (after epoch)")
-        ax.set_xlim(0, self.total_steps)
+        ax.set_xlim(0, self.total_steps or 1)
         ax.set_xlabel("step (optimizer updates)")
         ax.set_ylabel("loss")
         ax.grid(alpha=0.3)
@@ -109,6 +113,8 @@ class LiveView:
         self._smooth.set_data(steps, ema(history.step_loss, self.smooth))
         self._train.set_data(history.epoch_steps, history.epoch_train_loss)
         self._val.set_data(history.epoch_steps[: len(history.epoch_val_loss)], history.epoch_val_loss)
+        if self.total_steps is None:  # the length of the data is not known: the axis grows with the run
+            self.ax.set_xlim(0, max(1, history.steps))
         values = [v for v in history.step_loss + history.epoch_val_loss if math.isfinite(v)]
         if values:
             low, high = min(values), max(values)
@@ -121,7 +127,8 @@ class LiveView:
         if history.epoch_val_loss:
             epochs += f", val loss {history.epoch_val_loss[-1]:.4f}"
         last = f"{history.step_loss[-1]:.4f}" if history.step_loss else "-"
-        self.ax.set_title(f"{self.title}\n{status} | step {history.steps}/{self.total_steps} | {epochs} | "
+        of = f"/{self.total_steps}" if self.total_steps is not None else ""
+        self.ax.set_title(f"{self.title}\n{status} | step {history.steps}{of} | {epochs} | "
                           f"last step loss {last}", fontsize=9)  # fmt: skip
         png = figure_to_png(self.fig, dpi=72)
         self.frames += 1

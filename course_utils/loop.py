@@ -1,53 +1,58 @@
-"""The training loop: forward pass, loss, backward pass, optimizer step -- repeated.
+"""The training loop: forward pass, loss, zero_grad, backward pass, optimizer step -- repeated.
 
-:func:`train` is the one loop the whole course uses. Read :func:`train_one_epoch` first: the five
-lines marked 1-4 are the loop you would write by hand, and everything around them only records
-what happened (the :class:`~course_utils.history.History`) and stops cleanly on divergence,
-early stopping or Ctrl-C.
+:func:`train` is the one loop the whole course uses. Read it and :func:`_train_epoch` top to
+bottom: the five numbered lines are the loop you would write by hand, and everything around them
+records what happened (the :class:`~course_utils.history.History`), stops cleanly when the loss
+blows up or Ctrl-C is pressed, and tells the callbacks (:mod:`course_utils.callbacks`), which do
+everything optional: early stopping, checkpoints, the live view, the range test, probes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
 
-from .checks import check_float, check_int
-from .data import as_dataset, epoch_plan, make_loader
+from .callbacks import Callback, LoopState, check_callbacks
+from .checks import check_int
+from .contract import (
+    check_model,
+    check_optimizer,
+    check_training_setup,
+    default_loss_fn,
+    preserved_random_state,
+)
+from .data import as_dataset, make_loader
 from .history import History
 
-__all__ = ["train", "train_one_epoch", "evaluate", "default_loss_fn", "resolve_device", "Callback"]
+__all__ = ["train", "evaluate", "resolve_device", "Callback", "Data"]
 
-Callback = Any
-"""An object with any of the methods ``on_train_begin(history, total_steps)``, ``on_step(history)``,
-``on_epoch_end(history)`` and ``on_train_end(history)``; :class:`course_utils.live.LiveView` is one."""
+Data = TensorDataset | tuple[torch.Tensor, torch.Tensor] | Dataset | Iterable[tuple[torch.Tensor, torch.Tensor]]
+"""What ``train()`` trains on: tensors in memory (a ``TensorDataset`` or a pair ``(X, y)``), any
+map-style ``Dataset``, or batches already made: a ``DataLoader`` or any list of ``(x, y)`` batches."""
 
 
 def train(
     model: nn.Module,
-    data: TensorDataset | tuple[torch.Tensor, torch.Tensor],
+    data: Data,
     *,
     optimizer: torch.optim.Optimizer,
     epochs: int,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     shuffle: bool = True,
     drop_last: bool = False,
     seed: int = 0,
-    val_data: TensorDataset | tuple[torch.Tensor, torch.Tensor] | None = None,
+    val_data: Data | None = None,
     accumulation_steps: int = 1,
-    early_stopping_patience: int | None = None,
-    min_delta: float = 0.0,
-    max_steps: int | None = None,
     scheduler: Any = None,
     callbacks: Sequence[Callback] = (),
     device: str | torch.device = "cpu",
@@ -56,192 +61,168 @@ def train(
 
     Args:
         model: the network; its weights are changed in place.
-        data: the training examples, a ``TensorDataset`` or a pair ``(X, y)``.
+        data: the training examples: tensors (a ``TensorDataset`` or a pair ``(X, y)``), any
+            ``Dataset``, or ready-made batches (your own ``DataLoader``, or a list of ``(x, y)``).
         optimizer: built for *this* model's parameters, e.g. ``torch.optim.Adam(model.parameters(), lr=1e-3)``.
         epochs: how many times to go through the whole training set (0 does nothing).
-        batch_size: examples per batch, from 1 to the size of the data.
+        batch_size: examples per batch (default 32), from 1 to the size of the data. With
+            ready-made batches leave it out, and ``shuffle``, ``drop_last`` and ``seed`` too: the
+            loader decides those.
         loss_fn: defaults to cross-entropy when ``y`` holds class numbers, mean squared error otherwise.
         shuffle: draw a new random order of the examples every epoch (seeded by ``seed``).
         drop_last: skip the last, smaller batch of each epoch.
-        val_data: examples never trained on; measured after every epoch.
+        val_data: examples never trained on (tensors, a ``Dataset`` or batches); measured after every epoch.
         accumulation_steps: add up the gradients of this many batches before each optimizer step.
-        early_stopping_patience: stop after this many epochs without a validation loss better by
-            more than ``min_delta``, and put back the weights of the best epoch. Needs ``val_data``.
-        max_steps: stop after this many optimizer steps, even in the middle of an epoch.
+            Each batch's loss is weighted by its share of the examples in its group, so the step
+            uses their mean gradient. When the batches of an epoch do not divide evenly, the last
+            group is shorter (say 2 batches instead of 4): it still makes one step, with the mean
+            gradient of the examples it has.
         scheduler: a ``torch.optim.lr_scheduler`` object, stepped after every optimizer step.
-        callbacks: objects told about the run as it goes (a live plot, a logger).
+        callbacks: objects told about the run as it goes, such as ``EarlyStopping(patience=5)``,
+            ``MaxSteps(100)``, ``LiveView()`` or ``BestCheckpoint(...)`` (see :mod:`course_utils.callbacks`).
         device: ``"cpu"`` (default), ``"cuda"`` or ``"mps"`` when such a device is present.
 
     Nothing here raises because training went badly: a NaN or infinite loss stops the run with
     ``stop_reason == "diverged at step N"``, and Ctrl-C (or the kernel's stop button) stops it after
     the current step with ``"interrupted"``; in both cases the history so far is returned.
     """
-    device = resolve_device(device)
-    data = as_dataset(data, "data")
-    val_data = None if val_data is None else as_dataset(val_data, "val_data")
-    epochs = check_int("epochs", epochs, minimum=0)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    k = check_int("accumulation_steps", accumulation_steps, minimum=1)
-    max_steps = None if max_steps is None else check_int("max_steps", max_steps, minimum=1)
-    loss_fn = default_loss_fn(data) if loss_fn is None else loss_fn
-    _check_optimizer(model, optimizer)
-    _check_targets(data, loss_fn, "data")
-    stopper = None
-    if early_stopping_patience is not None:
-        if val_data is None:
-            raise ValueError("early_stopping_patience needs val_data: early stopping watches the validation loss.")
-        stopper = _EarlyStopping(check_int("early_stopping_patience", early_stopping_patience, minimum=1),
-                                 check_float("min_delta", min_delta, minimum=0.0))
-
-    model.to(device)
-    loader = make_loader(data, batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
-    plan = epoch_plan(len(data), batch_size, epochs, drop_last)
-    history = History(batch_size=batch_size, batches_per_epoch=plan.batches_per_epoch, accumulation_steps=k)
-    total_steps = epochs * math.ceil(plan.batches_per_epoch / k)
-    _notify(callbacks, "on_train_begin", history, min(total_steps, max_steps or total_steps))
-    start = time.perf_counter()
-    history.stop_reason = "running"
+    state = _prepare(model, data, optimizer, epochs, batch_size, loss_fn, shuffle, drop_last, seed, val_data,
+                     accumulation_steps, scheduler, callbacks, device)  # fmt: skip
+    history, start = state.history, time.perf_counter()
     with _deferred_interrupt() as interrupted:
+        state.interrupted = interrupted
+        state.emit("on_train_begin")
         for epoch in range(1, epochs + 1):
+            state.epoch = epoch
+            state.emit("on_epoch_begin")
             epoch_start = time.perf_counter()
-            stop = train_one_epoch(model, loader, loss_fn, optimizer, history, accumulation_steps=k,
-                                   scheduler=scheduler, callbacks=callbacks, device=device,
-                                   should_stop=interrupted, max_steps=max_steps)
-            if stop:
-                history.stop_reason = stop
+            train_loss = _train_epoch(state)
+            if state.stop_reason or interrupted():  # diverged, Ctrl-C, or a callback stopped it mid-epoch
                 break
-            history.epoch_seconds.append(time.perf_counter() - epoch_start)
-            if val_data is not None:
-                model.eval()  # once for both measurements (switching modes walks every submodule)
-                try:
-                    val_loss, val_acc = evaluate(model, val_data, loss_fn, device=device)
-                    history.epoch_val_loss.append(val_loss)
-                    if val_acc is not None:  # classification: accuracy on both sets, with the same weights
-                        history.epoch_val_acc.append(val_acc)
-                        history.epoch_train_acc.append(evaluate(model, data, loss_fn, device=device)[1])
-                finally:
-                    model.train()
-            _notify(callbacks, "on_epoch_end", history)
-            if stopper and stopper.should_stop(model, history):
-                history.stop_reason = f"early stopping at epoch {epoch}"
+            history.record_epoch(train_loss, time.perf_counter() - epoch_start, *_validate(state))
+            state.emit("on_epoch_end")
+            if state.stop_reason:  # a callback ended the run after this epoch
                 break
-        else:
-            history.stop_reason = "finished"
-    if history.stop_reason == "running":  # a KeyboardInterrupt ended the loop
-        history.stop_reason = "interrupted"
-    if stopper and history.stop_reason.startswith(("finished", "early stopping")):
-        stopper.restore_best(model, history)
-    history.wall_time = time.perf_counter() - start
-    _notify(callbacks, "on_train_end", history)
+    history.finish(state.stop_reason or ("interrupted" if interrupted() else "finished"), time.perf_counter() - start)
+    state.emit("on_train_end")
     return history
 
 
-def train_one_epoch(
-    model: nn.Module,
-    loader: DataLoader,
-    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    optimizer: torch.optim.Optimizer,
-    history: History,
-    *,
-    accumulation_steps: int = 1,
-    scheduler: Any = None,
-    callbacks: Sequence[Callback] = (),
-    device: str | torch.device = "cpu",
-    should_stop: Callable[[], bool] = lambda: False,
-    max_steps: int | None = None,
-) -> str | None:
-    """One pass over ``loader``, recording into ``history``.
-
-    Returns a stop reason (``"diverged at step N"``, ``"interrupted"``, or ``"finished"`` when
-    ``max_steps`` is reached), or ``None`` when the epoch ran to its end.
-    """
-    k = accumulation_steps
-    group_sizes = _accumulation_group_sizes(loader, k)
-    n_batches = len(loader)
-    epoch_sum = epoch_seen = 0.0  # for the epoch's mean loss
-    step_sum = step_seen = 0.0  # for the loss of the current optimizer step
-    on_cpu = torch.device(device).type == "cpu"
+def _train_epoch(state: LoopState) -> float:
+    """One pass over the batches; returns the epoch's mean training loss (weighted by example)."""
+    model, loss_fn, optimizer, history = state.model, state.loss_fn, state.optimizer, state.history
     model.train()
-    for i, (xb, yb) in enumerate(loader):
-        if not on_cpu:  # move the batch to where the model is (a GPU)
-            xb, yb = xb.to(device), yb.to(device)
-        pred = model(xb)                              # 1. forward pass: predictions
-        if history.batches == 0:
-            _check_shapes(pred, yb, loss_fn)
-        loss = loss_fn(pred, yb)                      # 2. loss: one number for the whole batch
-        value, n = loss.item(), len(xb)
-        if not math.isfinite(value):
-            history.diverged_at_step = history.steps + 1
-            return f"diverged at step {history.steps + 1}"
-        if i % k == 0:
-            optimizer.zero_grad()                     # 3a. forget the previous step's gradients
-        if k > 1:  # accumulating: weight each micro-batch so that the k gradients add up to a mean
-            loss = loss * (n / group_sizes[i // k])
-        loss.backward()                               # 3. backward pass: gradients land in .grad
-        history.batches += 1
-        epoch_sum, epoch_seen = epoch_sum + value * n, epoch_seen + n
-        step_sum, step_seen = step_sum + value * n, step_seen + n
-        if (i + 1) % k == 0 or i + 1 == n_batches:
-            history.step_lr.append(optimizer.param_groups[0]["lr"])
-            optimizer.step()                          # 4. update the weights
-            if scheduler is not None:
-                scheduler.step()
-            history.steps += 1
-            history.samples_seen += int(step_seen)
-            history.step_loss.append(step_sum / step_seen)
-            history.step_samples.append(int(step_seen))
-            step_sum = step_seen = 0.0
-            _notify(callbacks, "on_step", history)
-            if should_stop():
-                return "interrupted"
-            if max_steps is not None and history.steps >= max_steps:
-                return "finished"
-    history.epochs += 1
-    history.epoch_steps.append(history.steps)
-    history.epoch_train_loss.append(epoch_sum / epoch_seen)
-    return None
+    total = seen = 0.0
+    for group in _step_groups(state):  # the batches of one weight update: one, unless accumulating
+        state.emit("on_step_begin")
+        n_step, step_total = sum(len(yb) for _, yb in group), 0.0
+        for j, (xb, yb) in enumerate(group):
+            pred = model(xb)                                   # 1. forward pass: predictions
+            loss = loss_fn(pred, yb)                           # 2. loss: one number for the batch
+            value = loss.item()
+            if not math.isfinite(value):                       #    (blown up: stop before it spoils the weights)
+                state.stop(history.record_divergence(value, batches=j))
+                return math.nan
+            if j == 0:
+                optimizer.zero_grad()                          # 3. forget the previous step's gradients
+            (loss if len(group) == 1 else loss * (len(yb) / n_step)).backward()  # 4. backward pass: into .grad
+            step_total += value * len(yb)
+        lr = optimizer.param_groups[0]["lr"]
+        optimizer.step()                                       # 5. update the weights
+        if state.scheduler is not None:
+            state.scheduler.step()
+        history.record_step(step_total / n_step, n_step, lr, batches=len(group))
+        total, seen = total + step_total, seen + n_step
+        state.emit("on_step_end")
+        if state.stop_reason or state.interrupted():
+            return math.nan
+    if not seen:
+        raise ValueError(f"data gave no batches in epoch {state.epoch}: train() goes through it once per epoch.")
+    return total / seen
+
+
+def _step_groups(state: LoopState) -> Iterator[list[tuple[torch.Tensor, torch.Tensor]]]:
+    """The epoch's batches, in groups of ``accumulation_steps`` (the last may be shorter), on the model's device."""
+    k, device = state.accumulation_steps, state.device
+    group: list[tuple[torch.Tensor, torch.Tensor]] = []
+    for xb, yb in state.batches:
+        group.append((xb, yb) if device.type == "cpu" else (xb.to(device), yb.to(device)))
+        if len(group) == k:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _validate(state: LoopState) -> tuple[float | None, float | None, float | None]:
+    """Validation loss and accuracy, and training accuracy (measured the same way), after an epoch."""
+    if state.val_data is None:
+        return None, None, None
+    model = state.model
+    model.eval()  # once for both measurements (switching modes walks every submodule)
+    try:
+        val_loss, val_acc = _evaluate(model, state.val_data, state.loss_fn, state.device)
+        train_acc = None
+        if val_acc is not None and state.train_tensors is not None:
+            train_acc = _evaluate(model, state.train_tensors, state.loss_fn, state.device)[1]
+    finally:
+        model.train()
+    return val_loss, val_acc, train_acc
 
 
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
-    data: TensorDataset | tuple[torch.Tensor, torch.Tensor],
+    data: Data,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     batch_size: int = 4096,
     device: str | torch.device = "cpu",
 ) -> tuple[float, float | None]:
     """Mean loss (and accuracy, for classification) of ``model`` on ``data``, without training.
 
+    ``data`` is tensors (a ``TensorDataset`` or ``(X, y)``), a ``Dataset`` or ready-made batches.
     The model is switched to evaluation mode and no gradients are recorded. Returns
     ``(loss, accuracy)``; accuracy is ``None`` for regression.
     """
-    data = as_dataset(data, "data")
+    check_model(model)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    loss_fn = default_loss_fn(data) if loss_fn is None else loss_fn
     device = resolve_device(device)
+    data = as_dataset(data, "data") if _in_memory(data) else _as_batches(data, "data", batch_size, False)
+    if loss_fn is None:
+        sample = _first_batch(data)
+        loss_fn = default_loss_fn(sample[1] if sample is not None else next(iter(data))[1])
     was_training = model.training
     if was_training:
         model.eval()
-    total = correct = 0.0
+    try:
+        return _evaluate(model, data, loss_fn, device, batch_size)
+    finally:
+        if was_training:
+            model.train()
+
+
+@torch.no_grad()
+def _evaluate(model: nn.Module, data: Any, loss_fn: Callable, device: torch.device,
+              batch_size: int = 4096) -> tuple[float, float | None]:  # fmt: skip
+    """:func:`evaluate` without checks, for a model already in evaluation mode (the loop calls this)."""
+    if isinstance(data, TensorDataset):  # slices of the tensors: no per-example fetching
+        X, y = data.tensors
+        batches: Iterable = ((X[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(X), batch_size))
+    else:
+        batches = data
+    total = correct = n = 0.0
     classify = False
-    X, y = data.tensors
-    for start in range(0, len(X), batch_size):  # slices of the tensors: no per-example fetching
-        xb, yb = X[start : start + batch_size].to(device), y[start : start + batch_size].to(device)
+    for xb, yb in batches:
+        xb, yb = xb.to(device), yb.to(device)
         pred = model(xb)
         total += loss_fn(pred, yb).item() * len(xb)
-        classify = _is_classification(pred, yb)
+        n += len(xb)
+        classify = pred.ndim == 2 and pred.shape[1] > 1 and not yb.is_floating_point()
         if classify:
             correct += (pred.argmax(dim=1) == yb).sum().item()
-    if was_training:
-        model.train()
-    n = len(data)
+    if not n:
+        raise ValueError("data gave no batches to evaluate on.")
     return total / n, (correct / n if classify else None)
-
-
-def default_loss_fn(data: TensorDataset) -> nn.Module:
-    """Cross-entropy when the targets are class numbers (integers), mean squared error otherwise."""
-    y = data.tensors[1]
-    return nn.MSELoss() if y.is_floating_point() else nn.CrossEntropyLoss()
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -257,89 +238,123 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return device
 
 
-# ----------------------------------------------------------------------------- helpers
+# ----------------------------------------------------------------------------- before the first step
 
 
-def _is_classification(pred: torch.Tensor, y: torch.Tensor) -> bool:
-    """Class scores (one column per class) against integer class numbers: accuracy makes sense."""
-    return pred.ndim == 2 and pred.shape[1] > 1 and not y.is_floating_point()
+def _prepare(model, data, optimizer, epochs, batch_size, loss_fn, shuffle, drop_last, seed, val_data,
+             accumulation_steps, scheduler, callbacks, device) -> LoopState:  # fmt: skip
+    """Check every argument, make the batches and the History, and check that model, data and loss fit."""
+    check_model(model)
+    device = resolve_device(device)
+    epochs = check_int("epochs", epochs, minimum=0)
+    k = check_int("accumulation_steps", accumulation_steps, minimum=1)
+    callbacks = check_callbacks(callbacks)
+    if _in_memory(data):
+        tensors = as_dataset(data, "data")
+        batches = make_loader(tensors, 32 if batch_size is None else batch_size, shuffle=shuffle, drop_last=drop_last,
+                              seed=seed)  # fmt: skip
+    else:
+        tensors, batches = None, _as_batches(data, "data", batch_size, shuffle, drop_last, seed)
+        if batches is data and (batch_size is not None or not shuffle or drop_last or seed != 0):
+            raise ValueError(f"data is a {type(data).__name__} that makes its own batches, so batch_size, shuffle, "
+                             "drop_last and seed have no effect here. Leave them out (set them on your DataLoader), "
+                             "or pass the tensors (X, y) to let train() batch them.")  # fmt: skip
+    val = None if val_data is None else as_dataset(val_data, "val_data") if _in_memory(val_data) else \
+        _as_batches(val_data, "val_data", 4096, False)  # fmt: skip
+    check_optimizer(model, optimizer)
+    sample, val_sample = _first_batch(batches), _first_batch(val)
+    if loss_fn is None:
+        if sample is None:
+            raise ValueError("loss_fn is needed here: the targets of these batches cannot be looked at in "
+                             "advance. Pass loss_fn=nn.CrossEntropyLoss() for classes, nn.MSELoss() for numbers.")
+        loss_fn = default_loss_fn(sample[1])
+    model.to(device)
+    check_training_setup(model, loss_fn, _to(sample, device), "data")
+    check_training_setup(model, loss_fn, _to(val_sample, device), "val_data")
+    n_batches = _length(batches)
+    history = History(batch_size=_batch_size_of(batches, sample), batches_per_epoch=n_batches or 0,
+                      accumulation_steps=k)  # fmt: skip
+    history.stop_reason = "running"
+    total = None if n_batches is None else epochs * math.ceil(n_batches / k)
+    return LoopState(model, optimizer, loss_fn, history, batches, val, tensors, k, scheduler, device, total,
+                     callbacks=callbacks)  # fmt: skip
 
 
-def _accumulation_group_sizes(loader: DataLoader, k: int) -> list[int]:
-    """Examples in each group of ``k`` consecutive batches (the last group, or batch, may be short)."""
-    sampler = loader.batch_sampler if loader.batch_sampler is not None else loader.sampler
-    plan = epoch_plan(len(loader.dataset), sampler.batch_size, 1, sampler.drop_last)
-    sizes = [plan.batch_size] * (plan.batches_per_epoch - 1) + [plan.last_batch_size]
-    return [sum(sizes[j : j + k]) for j in range(0, len(sizes), k)]
+def _in_memory(data: Any) -> bool:
+    """A TensorDataset or a pair (X, y) of tensors: batched by train() itself, the fast way."""
+    return isinstance(data, TensorDataset) or _is_pair(data)
 
 
-def _notify(callbacks: Sequence[Callback], event: str, *args: Any) -> None:
-    for callback in callbacks:
-        method = getattr(callback, event, None)
-        if method is not None:
-            method(*args)
+def _as_batches(data: Any, name: str, batch_size: int | None, shuffle: bool, drop_last: bool = False,
+                seed: int = 0) -> Iterable:  # fmt: skip
+    """Batches to go through once per epoch, from a Dataset or from ready-made batches (not tensors)."""
+    if isinstance(data, Dataset) and not isinstance(data, IterableDataset):  # a map-style Dataset: batch it here
+        size = check_int("batch_size", 32 if batch_size is None else min(batch_size, len(data)), minimum=1,
+                         maximum=len(data))
+        generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+        return DataLoader(data, batch_size=size, shuffle=bool(shuffle), drop_last=bool(drop_last), generator=generator)
+    if isinstance(data, (str, bytes, torch.Tensor, dict)) or not isinstance(data, Iterable):
+        raise TypeError(f"{name} must be a TensorDataset, a pair (X, y) of tensors, a Dataset, or batches (a "
+                        f"DataLoader or a list of (x, y) pairs), but got {type(data).__name__}.")
+    if isinstance(data, (list, tuple)) and data and not _is_pair(data[0]):
+        as_dataset(data, name)  # not a list of batches: say what a pair (X, y) must hold
+        raise TypeError(f"{name} must be a list of (x, y) batches, but its first element is a "
+                        f"{type(data[0]).__name__}.")
+    if isinstance(data, Iterator):  # (never call iter() here: a DataLoader would draw from its generator)
+        raise TypeError(f"{name} is a one-time iterator ({type(data).__name__}, e.g. a generator): it would be used up "
+                        "after one epoch. Pass a DataLoader or a list of (x, y) batches instead.")  # fmt: skip
+    return data
 
 
-def _check_optimizer(model: nn.Module, optimizer: Any) -> None:
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
-            f"optimizer must be a torch.optim.Optimizer such as torch.optim.SGD(model.parameters(), lr=0.1), "
-            f"but got {type(optimizer).__name__}."
-        )
-    for group in optimizer.param_groups:
-        check_float("optimizer learning rate (lr)", group["lr"], minimum=0.0, strict_minimum=True)
-    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    if not trainable:
-        raise ValueError("model has no trainable parameters (all have requires_grad=False): nothing can learn.")
-    if not any(id(p) in held for p in trainable):
-        raise ValueError(
-            "optimizer does not hold any of this model's parameters, so optimizer.step() would change "
-            "nothing. Was it built for another model (for example before the model was re-created)? "
-            "Build it again: optimizer = torch.optim.Adam(model.parameters(), lr=...)."
-        )
+def _first_batch(batches: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """One batch to check the set-up with, taken without disturbing anything; None when that is not possible."""
+    if batches is None:
+        return None
+    if isinstance(batches, TensorDataset):
+        X, y = batches.tensors
+        return X[:4096], y[:4096]
+    dataset = getattr(batches, "dataset", None)
+    with preserved_random_state():
+        if isinstance(batches, DataLoader) and isinstance(dataset, TensorDataset):  # ours (make_loader), or alike
+            n = _batch_size_of(batches, None) or len(dataset)
+            return dataset.tensors[0][:n], dataset.tensors[1][:n]
+        if isinstance(batches, DataLoader) and batches.batch_size and not isinstance(dataset, IterableDataset):
+            items = [dataset[i] for i in range(min(batches.batch_size, len(dataset)))]
+            return _pair(batches.collate_fn(items))
+        if isinstance(batches, Sequence) and len(batches):
+            return _pair(batches[0])
+    return None
 
 
-def _check_targets(data: TensorDataset, loss_fn: Any, name: str) -> None:
-    y = data.tensors[1]
-    if isinstance(loss_fn, (nn.CrossEntropyLoss, nn.NLLLoss)) and y.ndim == 1 and y.is_floating_point():
-        raise TypeError(
-            f"{name}: the targets y are floats ({y.dtype}), but {type(loss_fn).__name__} wants class numbers "
-            "as integers (torch.long), e.g. tensor([0, 2, 1]). Convert them with y.long()."
-        )
+def _is_pair(batch: Any) -> bool:
+    return isinstance(batch, (tuple, list)) and len(batch) == 2 and all(isinstance(t, torch.Tensor) for t in batch)
 
 
-def _check_shapes(pred: torch.Tensor, yb: torch.Tensor, loss_fn: Any) -> None:
-    if isinstance(loss_fn, (nn.MSELoss, nn.L1Loss, nn.HuberLoss, nn.SmoothL1Loss)) and pred.shape != yb.shape:
-        raise ValueError(
-            f"the model's output has shape {tuple(pred.shape)} but the targets have shape {tuple(yb.shape)}; "
-            f"{type(loss_fn).__name__} would silently broadcast them and compare every prediction with every "
-            "target. Give y the same shape as the output, e.g. y.reshape(-1, 1)."
-        )
+def _pair(batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    if not _is_pair(batch):
+        raise TypeError(f"each batch must be a pair (x, y) of tensors, but a batch is a {type(batch).__name__}.")
+    return batch[0], batch[1]
 
 
-class _EarlyStopping:
-    """Remembers the best validation loss (and a copy of those weights) and counts bad epochs."""
+def _to(batch: tuple[torch.Tensor, torch.Tensor] | None, device: torch.device) -> Any:
+    return batch if batch is None or device.type == "cpu" else (batch[0].to(device), batch[1].to(device))
 
-    def __init__(self, patience: int, min_delta: float) -> None:
-        self.patience, self.min_delta = patience, min_delta
-        self.best_state: dict[str, torch.Tensor] | None = None
-        self.bad_epochs = 0
 
-    def should_stop(self, model: nn.Module, history: History) -> bool:
-        loss = history.epoch_val_loss[-1]
-        if history.best_val_loss is None or loss < history.best_val_loss - self.min_delta:
-            history.best_val_loss, history.best_epoch = loss, history.epochs
-            self.best_state = copy.deepcopy(model.state_dict())
-            self.bad_epochs = 0
-            return False
-        self.bad_epochs += 1
-        return self.bad_epochs >= self.patience
+def _length(batches: Any) -> int | None:
+    """The number of batches per epoch, or None when the batches do not know it (a stream)."""
+    try:
+        return len(batches)
+    except TypeError:
+        return None
 
-    def restore_best(self, model: nn.Module, history: History) -> None:
-        if self.best_state is not None and history.best_epoch != history.epochs:
-            model.load_state_dict(self.best_state)
-            history.restored_best = True
+
+def _batch_size_of(batches: Any, sample: tuple[torch.Tensor, torch.Tensor] | None) -> int:
+    """The batch size a loader was made with (the size of its first batch when it does not say)."""
+    sampler = getattr(batches, "batch_sampler", None)  # (no `or` here: bool() of a sampler may call len())
+    if sampler is None:
+        sampler = getattr(batches, "sampler", None)
+    size = getattr(sampler, "batch_size", None) or getattr(batches, "batch_size", None)
+    return int(size) if size else (len(sample[1]) if sample is not None else 0)
 
 
 @contextlib.contextmanager

@@ -6,15 +6,14 @@ up. Somewhat below the rate where the loss was lowest is a good rate to train wi
 
 :func:`lr_range_test` differs from most implementations in two ways a course needs:
 
-* it is **deterministic**: the batches come from :func:`course_utils.data.make_loader` seeded with
+* it is **deterministic**: it trains with :func:`course_utils.train` on batches shuffled with
   ``seed``, and the global random state is forked, so two calls give identical numbers (and the
   notebook's own random numbers are not disturbed);
 * it **puts everything back**: the model's weights and buffers, its ``.grad`` tensors, its
   train/eval mode, and the optimizer's state (momentum, Adam's averages, every param group's
   ``lr``) are exactly as before the call -- compared bit for bit in the tests.
 
-The figure lives in the plots layer, :func:`course_utils.figures.learning_rate.plot_range_test`;
-:func:`plot_range_test` here is a shortcut to it.
+The figure is :func:`course_utils.plots.plot_range_test`.
 """
 
 from __future__ import annotations
@@ -23,17 +22,19 @@ import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from .callbacks import Callback, LoopState
 from .checks import check_float, check_int
-from .data import as_dataset, make_loader
-from .loop import default_loss_fn
+from .contract import check_model, check_optimizer
+from .data import as_dataset
+from .history import EMA
+from .loop import train
 
-__all__ = ["RangeTestResult", "lr_range_test", "suggest_lr", "plot_range_test"]
+__all__ = ["RangeTestResult", "lr_range_test", "suggest_lr"]
 
 
 @dataclass
@@ -94,7 +95,8 @@ def lr_range_test(
     ``diverge_factor`` times its lowest value so far, or becomes NaN/infinite -- that step is kept,
     so a plot shows the blow-up.
 
-    Afterwards the model and the optimizer are restored exactly: the test only *looks*.
+    It is :func:`course_utils.train` with a callback that sets each step's rate and watches the
+    loss; afterwards the model and the optimizer are restored exactly: the test only *looks*.
 
     Args:
         model: the network to probe (left unchanged).
@@ -110,9 +112,8 @@ def lr_range_test(
         seed: seeds the batch order and any randomness inside the model (dropout).
     """
     data = as_dataset(data, "data")
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module (a network), but got {type(model).__name__}.")
-    _check_optimizer_holds(model, optimizer)
+    check_model(model)
+    check_optimizer(model, optimizer)
     batch_size = check_int("batch_size", batch_size, minimum=1, maximum=len(data))
     start_lr = check_float("start_lr", start_lr, minimum=0.0, strict_minimum=True)
     end_lr = check_float("end_lr", end_lr, minimum=0.0, strict_minimum=True)
@@ -122,56 +123,20 @@ def lr_range_test(
             "upwards, e.g. start_lr=1e-6, end_lr=10."
         )
     num_steps = check_int("num_steps", num_steps, minimum=2)
-    smooth = check_float("smooth", smooth, minimum=0.0, maximum=0.999)
-    diverge_factor = check_float("diverge_factor", diverge_factor, minimum=1.0, strict_minimum=True)
+    sweep = _Sweep(start_lr, end_lr, num_steps, check_float("smooth", smooth, minimum=0.0, maximum=0.999),
+                   check_float("diverge_factor", diverge_factor, minimum=1.0, strict_minimum=True))  # fmt: skip
     seed = check_int("seed", seed, minimum=0)
-    loss_fn = default_loss_fn(data) if loss_fn is None else loss_fn
 
     saved_model = copy.deepcopy(model.state_dict())
     saved_opt = copy.deepcopy(optimizer.state_dict())
     saved_grads = [None if p.grad is None else p.grad.detach().clone() for p in model.parameters()]
     was_training = model.training
-    lrs: list[float] = []
-    losses: list[float] = []
-    smoothed: list[float] = []
-    stop_reason = "reached end_lr"
     try:
         with torch.random.fork_rng(devices=[]):  # dropout etc. draw from a seeded, private stream
             torch.manual_seed(seed)
-            model.train()
-            loader = make_loader(data, batch_size, shuffle=True, seed=seed)
-            batches = iter(loader)
-            ratio = end_lr / start_lr
-            avg = weight = 0.0
-            best = math.inf
-            for i in range(num_steps):
-                lr = start_lr * ratio ** (i / (num_steps - 1))
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                try:
-                    xb, yb = next(batches)
-                except StopIteration:  # one epoch used up: go through the data again
-                    batches = iter(loader)
-                    xb, yb = next(batches)
-                loss = loss_fn(model(xb), yb)
-                value = loss.item()
-                lrs.append(lr)
-                losses.append(value)
-                if not math.isfinite(value):
-                    smoothed.append(math.nan)
-                    stop_reason = f"loss blew up at step {i + 1}"
-                    break
-                avg = smooth * avg + (1 - smooth) * value
-                weight = smooth * weight + (1 - smooth)
-                s = avg / weight  # bias correction: the first values are not pulled towards 0
-                smoothed.append(s)
-                if not math.isfinite(s) or s > diverge_factor * best:
-                    stop_reason = f"loss blew up at step {i + 1}"
-                    break
-                best = min(best, s)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+            epochs = math.ceil(num_steps / math.ceil(len(data) / batch_size))  # cycle through the data if needed
+            train(model, data, optimizer=optimizer, epochs=epochs, batch_size=batch_size, loss_fn=loss_fn, seed=seed,
+                  callbacks=[sweep])  # fmt: skip
     finally:  # even on Ctrl-C or an error inside the model: put everything back
         model.load_state_dict(saved_model)
         optimizer.load_state_dict(saved_opt)
@@ -179,8 +144,42 @@ def lr_range_test(
             p.grad = g
         model.train(was_training)
 
-    suggested, min_lr = suggest_lr(lrs, smoothed)
-    return RangeTestResult(lrs, losses, smoothed, suggested, stop_reason, min_lr)
+    suggested, min_lr = suggest_lr(sweep.lrs, sweep.smoothed)
+    return RangeTestResult(sweep.lrs, sweep.losses, sweep.smoothed, suggested, sweep.stop_reason, min_lr)
+
+
+class _Sweep(Callback):
+    """The range test as a callback: sets every step's learning rate, smooths the loss, stops at the blow-up."""
+
+    def __init__(self, start_lr: float, end_lr: float, num_steps: int, smooth: float, factor: float) -> None:
+        self.start_lr, self.ratio, self.num_steps = start_lr, end_lr / start_lr, num_steps
+        self.average, self.factor = EMA(smooth), factor
+        self.lrs: list[float] = []
+        self.losses: list[float] = []
+        self.smoothed: list[float] = []
+        self.stop_reason = "reached end_lr"
+
+    def on_step_begin(self, state: LoopState) -> None:
+        lr = self.start_lr * self.ratio ** (len(self.lrs) / (self.num_steps - 1))
+        for group in state.optimizer.param_groups:
+            group["lr"] = lr
+        self.lrs.append(lr)
+
+    def on_step_end(self, state: LoopState) -> None:
+        self.losses.append(state.history.step_loss[-1])
+        self.smoothed.append(self.average.update(self.losses[-1]))
+        best = min(self.smoothed[:-1], default=math.inf)
+        if not math.isfinite(self.smoothed[-1]) or self.smoothed[-1] > self.factor * best:
+            self.stop_reason = f"loss blew up at step {len(self.lrs)}"
+            state.stop(self.stop_reason)
+        elif len(self.lrs) == self.num_steps:
+            state.stop("reached end_lr")
+
+    def on_train_end(self, state: LoopState) -> None:
+        if state.history.diverged:  # the loss itself became NaN or infinite: keep that step for the plot
+            self.losses.append(state.history.diverged_loss)
+            self.smoothed.append(math.nan)
+            self.stop_reason = f"loss blew up at step {len(self.lrs)}"
 
 
 def suggest_lr(lrs: list[float], smoothed: list[float]) -> tuple[float, float]:
@@ -203,28 +202,3 @@ def suggest_lr(lrs: list[float], smoothed: list[float]) -> tuple[float, float]:
         return math.nan, math.nan
     min_lr = lrs[min(finite, key=smoothed.__getitem__)]
     return min_lr / 10, min_lr
-
-
-def plot_range_test(result: RangeTestResult, ax: Any = None) -> Any:
-    """Shortcut to :func:`course_utils.figures.learning_rate.plot_range_test` (the plots layer draws)."""
-    from .figures.learning_rate import plot_range_test as _plot  # drawing lives in the plots layer
-
-    return _plot(result, ax=ax)
-
-
-def _check_optimizer_holds(model: nn.Module, optimizer: Any) -> None:
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
-            "optimizer must be a torch.optim.Optimizer built for this model, such as "
-            f"torch.optim.SGD(model.parameters(), lr=0.1), but got {type(optimizer).__name__}."
-        )
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    if not trainable:
-        raise ValueError("model has no trainable parameters (all have requires_grad=False): there is nothing to test.")
-    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    if not any(id(p) in held for p in trainable):
-        raise ValueError(
-            "optimizer does not hold any of this model's parameters, so the range test could not change the "
-            "weights. Was it built for another model (or before the model was re-created)? Build it again: "
-            "optimizer = torch.optim.SGD(model.parameters(), lr=0.1)."
-        )

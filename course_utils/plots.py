@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullLocator
 
-from .canvas import subplots
 from .checks import check_choice
 from .history import History, ema
+from .lr_finder import RangeTestResult
 
 __all__ = [
     "PALETTE",
@@ -27,8 +29,10 @@ __all__ = [
     "plot_epoch_curves",
     "plot_history",
     "compare_runs",
-    "plot_training_loop_diagram",
-    "plot_step_through",
+    "plot_range_test",
+    "log_axis",
+    "subplots",
+    "new_axes",
     "figure_to_png",
 ]
 
@@ -67,11 +71,43 @@ def _history(run: Any) -> History:
     return history
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (8, 3.6)) -> tuple[Figure, Axes]:
+def subplots(
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], adjust: dict[str, float] | None = None,
+    **kwargs: Any,
+) -> tuple[Figure, Any]:  # fmt: skip
+    """Where every course figure is made: ``plt.subplots(...)`` with fixed margins (``adjust``).
+
+    Fixed margins instead of a layout engine keep redraws fast (a slider's redraw budget).
+    """
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, **kwargs)
+    fig.subplots_adjust(**(adjust or {}))
+    return fig, axes
+
+
+def new_axes(ax: Axes | None = None, figsize: tuple[float, float] = (8, 3.6)) -> tuple[Figure, Axes]:
+    """``ax`` and its figure when given, else one new axes with the course's standard margins."""
     if ax is not None:
         return ax.figure, ax
-    # Fixed margins instead of a layout engine: it halves the time to draw (a slider redraw budget).
     return subplots(figsize=figsize, adjust=dict(left=0.1, right=0.97, bottom=0.15, top=0.88))
+
+
+def log_axis(ax: Axes, which: str = "y") -> None:
+    """A log scale with plain tick labels (1e-06, 0.01, 1, 100) and no minor ticks.
+
+    Matplotlib's default labels (10 to the power k) go through its math-text parser, which takes
+    most of the time of a redraw; plain labels keep slider redraws fast.
+    """
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    axis.set_minor_locator(NullLocator())
+    axis.set_major_formatter(FuncFormatter(_plain_tick))
+
+
+def _plain_tick(value: float, _: Any = None) -> str:
+    """0.001 ... 10000 written out; smaller and larger powers of ten as 1e-06, 1e+07."""
+    if value <= 0:
+        return ""
+    return f"{value:g}" if 1e-3 <= value <= 1e4 else f"{value:.0e}"
 
 
 def _mark_divergence(ax: Axes, history: History, x: float) -> None:
@@ -116,7 +152,7 @@ def plot_step_loss(
     """
     check_choice("x", x, tuple(X_AXES))
     history = _history(run)
-    fig, ax = _axes(ax)
+    fig, ax = new_axes(ax)
     color = color or TRAIN_COLOR
     xs = _step_x(history, x)
     if raw:
@@ -142,7 +178,7 @@ def plot_epoch_curves(run: Any, ax: Axes | None = None, *, mark_best: bool = Tru
     not carry over to new ones.
     """
     history = _history(run)
-    fig, ax = _axes(ax)
+    fig, ax = new_axes(ax)
     epochs = list(range(1, len(history.epoch_train_loss) + 1))
     dots = len(epochs) <= 30  # markers on short runs; on long ones they would hide the line
     ax.plot(epochs, history.epoch_train_loss, "o-" if dots else "-", color=TRAIN_COLOR,
@@ -193,7 +229,7 @@ def compare_runs(
     """
     check_choice("metric", metric, ("train", "val"))
     check_choice("x", x, tuple(X_AXES))
-    fig, ax = _axes(ax)
+    fig, ax = new_axes(ax)
     labels = list(labels) if labels is not None else [getattr(r, "label", f"run {i + 1}") for i, r in enumerate(runs)]
     for i, (run, label) in enumerate(zip(runs, labels)):
         color = PALETTE[i % len(PALETTE)]
@@ -213,58 +249,48 @@ def compare_runs(
     return fig
 
 
-def plot_training_loop_diagram(ax: Axes | None = None) -> Figure:
-    """The loop in one picture: batch -> forward -> loss -> backward -> step -> next batch."""
-    fig, ax = _axes(ax, figsize=(10, 3.4))
-    boxes = [
-        ("batch\nof examples", "x, y = next(loader)"),
-        ("1. forward\npass", "pred = model(x)"),
-        ("2. loss", "loss = loss_fn(pred, y)"),
-        ("3. backward\npass", "loss.backward()"),
-        ("4. update\nweights", "optimizer.step()"),
-    ]
-    for i, (name, code) in enumerate(boxes):
-        cx = 1 + 2.2 * i
-        ax.add_patch(plt.Rectangle((cx - 0.9, 1.0), 1.8, 1.2, facecolor=PALETTE[i % 6], alpha=0.18,
-                                   edgecolor=PALETTE[i % 6], linewidth=2))  # fmt: skip
-        ax.text(cx, 1.6, name, ha="center", va="center", fontsize=11, fontweight="bold")
-        ax.text(cx, 0.7, code, ha="center", va="center", fontsize=8.5, family="monospace")
-        if i < len(boxes) - 1:
-            ax.annotate("", xy=(cx + 1.3, 1.6), xytext=(cx + 0.9, 1.6), arrowprops=dict(arrowstyle="-|>", lw=2))
-    ax.annotate("", xy=(1, 2.3), xytext=(1 + 2.2 * 4, 2.3),
-                arrowprops=dict(arrowstyle="-|>", lw=2, connectionstyle="arc3,rad=0.15", color="0.35"))  # fmt: skip
-    ax.text(1 + 2.2 * 2, 3.25, "repeat with the next batch (one pass over all batches = one epoch)", ha="center",
-            fontsize=10, color="0.25")  # fmt: skip
-    ax.text(1 + 2.2 * 3, 0.25, "optimizer.zero_grad() clears old gradients first", ha="center", fontsize=8.5,
-            color="0.35", style="italic")  # fmt: skip
-    ax.set_xlim(-0.1, 10.9)
-    ax.set_ylim(0.1, 3.5)
-    ax.axis("off")
-    return fig
+def plot_range_test(result: RangeTestResult, ax: Axes | None = None) -> Figure:
+    """The range test: loss against learning rate (log axis), smoothed curve, suggestion marked.
 
-
-def plot_step_through(st: Any, ax: Axes | None = None) -> Figure:
-    """The step-through model: the batch, the current line, and (after a step) the line before it."""
-    fig, ax = _axes(ax, figsize=(6, 3.6))
-    X, y = st.data.tensors
-    ax.scatter(X[:, 0], y[:, 0], s=12, color="0.75", label="all data")
-    ax.scatter(st.xb[:, 0], st.yb[:, 0], s=40, color=TRAIN_COLOR, label="this batch", zorder=3)
-    xs = [-2.2, 2.2]
-    w = st.weights()
-    ax.plot(xs, [w["w"] * v + w["b"] for v in xs], color=VAL_COLOR, linewidth=2, label="model now")
-    if st.weights_before is not None:
-        wb = st.weights_before
-        ax.plot(xs, [wb["w"] * v + wb["b"] for v in xs], color=VAL_COLOR, linestyle="--", linewidth=1.5,
-                label="model before the step")  # fmt: skip
-    if st.predictions is not None:
-        preds = st.predictions.detach()[:, 0]
-        for xv, yv, pv in zip(st.xb[:, 0], st.yb[:, 0], preds):
-            ax.plot([xv, xv], [yv, pv], color=ALERT_COLOR, linewidth=1, alpha=0.8)
-        ax.scatter(st.xb[:, 0], preds, marker="x", color=ALERT_COLOR, label="predictions (errors in red)", zorder=4)
-    ax.set_xlabel("x (input)")
-    ax.set_ylabel("y (target)")
-    ax.set_ylim(-8, 6)
-    ax.set_title(f"after {st.step} steps: w = {w['w']:+.3f}, b = {w['b']:+.3f}")
+    The thin line is the loss of each mini-batch, the thick one its smoothed trend. The dotted line
+    is the lowest smoothed loss (the edge of the cliff); the green line and dot, one decade left of
+    it, is the suggested learning rate. A cross marks where the loss blew up.
+    """
+    if not isinstance(result, RangeTestResult):
+        raise TypeError(f"result must be a RangeTestResult from lr_range_test, but got {type(result).__name__}.")
+    fig, ax = new_axes(ax)
+    lrs = np.asarray(result.lrs, dtype=float)
+    raw = np.asarray(result.losses, dtype=float)
+    smooth = np.asarray(result.smoothed, dtype=float)
+    ax.plot(lrs, raw, color=PALETTE[0], alpha=0.3, linewidth=0.8, label="loss of each mini-batch")
+    ax.plot(lrs, smooth, color=PALETTE[0], linewidth=2, label="smoothed")
+    log_axis(ax, "x")
+    ok = np.isfinite(smooth)
+    if ok.any():
+        # Scale the axis to the interesting part, up to the lowest point: the blow-up leaves through the top.
+        i_min = int(np.nanargmin(np.where(ok, smooth, np.nan)))
+        low, high = float(smooth[i_min]), float(np.nanmax(np.where(ok, smooth, np.nan)[: i_min + 1]))
+        span = high - low or 0.1 * abs(high) or 0.1
+        ax.set_ylim(max(0.0, low - 0.15 * span) if low >= 0 else low - 0.15 * span, high + 0.8 * span)
+    if math.isfinite(result.min_loss_lr):
+        ax.axvline(result.min_loss_lr, color="0.4", linestyle=":", linewidth=1.2,
+                   label=f"lowest smoothed loss, lr={result.min_loss_lr:.1e}")  # fmt: skip
+    if math.isfinite(result.suggested_lr):
+        ok = np.isfinite(smooth)
+        y = float(np.interp(np.log10(result.suggested_lr), np.log10(lrs[ok]), smooth[ok]))
+        ax.axvline(result.suggested_lr, color=PALETTE[2], linestyle="--", linewidth=1.5)
+        ax.plot([result.suggested_lr], [y], "o", color=PALETTE[2], markersize=9, zorder=4,
+                label=f"suggested lr={result.suggested_lr:.1e} = lowest / 10")  # fmt: skip
+    if result.blew_up:
+        last = smooth[-1] if math.isfinite(smooth[-1]) else ax.get_ylim()[1]
+        last = min(last, ax.get_ylim()[1])
+        ax.plot([lrs[-1]], [last], "X", color=ALERT_COLOR, markersize=10, zorder=5, clip_on=False)
+        ax.annotate(f"{result.stop_reason}\n(lr={lrs[-1]:.1e})", xy=(lrs[-1], last), xytext=(-12, -26),
+                    textcoords="offset points", ha="right", va="top", color=ALERT_COLOR, fontsize=9, zorder=6,
+                    bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5))  # fmt: skip
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("training loss")
+    ax.set_title(f"learning-rate range test: {result.steps} mini-batches, lr {lrs[0]:.0e} to {lrs[-1]:.1e}")
     ax.legend(loc="upper left", fontsize=8)
     return fig
 

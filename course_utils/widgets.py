@@ -22,7 +22,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from .canvas import reuse_figure
+from .data import POWERS_OF_TWO
 from .plots import figure_to_png
 
 __all__ = [
@@ -35,10 +35,13 @@ __all__ = [
     "dropdown",
     "toggle",
     "BATCH_SIZES",
-    "step_through_demo",
+    "render",
+    "stream_output",
+    "image_output",
 ]
 
-BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+BATCH_SIZES = POWERS_OF_TWO
+"""The batch sizes a batch-size slider offers by default: powers of two (each notch doubles the batch)."""
 _STYLE = {"description_width": "initial"}
 _LAYOUT = W.Layout(width="420px")
 
@@ -128,7 +131,6 @@ class Demo:
         self.result: Any = None
         self.error: str | None = None
         self._holding = False
-        self._figure: Figure | None = None  # drawn into again on every refresh (see course_utils.canvas)
         children: list[W.Widget] = list(controls.values())
         if manual:
             button = W.Button(description="Run", button_style="primary", icon="play")
@@ -180,27 +182,24 @@ class Demo:
             self.result = self.run(**settings, **self.fixed)
             text = self.describe(self.result)
             drawing = time.perf_counter()
-            png, self._figure = _render(lambda: self.draw(self.result), self._figure)
+            png = render(self.draw(self.result))
             self.draw_timings.append(time.perf_counter() - drawing)
             self.error = None
-            outputs = [_stream(f"{readout}\n{text}\n" if text else f"{readout}\n"), _image(png)]
+            outputs = [stream_output(f"{readout}\n{text}\n" if text else f"{readout}\n"), image_output(png)]
         except Exception as exc:  # a learner's setting must never break the demo
             plt.close("all")
-            self._figure = None
             self.result, self.error = None, f"{type(exc).__name__}: {exc}"
-            outputs = [_stream(f"{readout}\nThis setting could not run -- {self.error}\n")]
+            outputs = [stream_output(f"{readout}\nThis setting could not run -- {self.error}\n")]
         self.output.outputs = tuple(outputs)  # one assignment: the old plot is replaced, never stacked
         self.timings.append(time.perf_counter() - start)
 
 
-def _render(draw: Callable[[], Figure], previous: Figure | None) -> tuple[bytes, Figure | None]:
-    """PNG bytes of ``draw()``, drawn into ``previous`` when the plot allows; returns the figure to reuse."""
-    with reuse_figure(previous) as slot:
-        fig = draw()
-    png = figure_to_png(fig, dpi=80)
-    if fig is not slot.figure:  # not reusable (made without course_utils.canvas.subplots): let it go
+def render(fig: Figure) -> bytes:
+    """PNG bytes of ``fig`` (at the demos' resolution), and the figure closed: a demo draws a new one each time."""
+    try:
+        return figure_to_png(fig, dpi=80)
+    finally:
         plt.close(fig)
-    return png, slot.figure
 
 
 def _default_describe(result: Any) -> str:
@@ -208,57 +207,15 @@ def _default_describe(result: Any) -> str:
     return history.summary() if history is not None else ""
 
 
-def _stream(text: str) -> dict:
+def stream_output(text: str) -> dict:
+    """An output of printed text, for an ``Output`` widget's ``outputs``."""
     return {"output_type": "stream", "name": "stdout", "text": text}
 
 
-def _image(png: bytes) -> dict:
+def image_output(png: bytes) -> dict:
+    """An output showing a PNG picture, for an ``Output`` widget's ``outputs``."""
     return {
         "output_type": "display_data",
         "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<plot>"},
         "metadata": {},
     }
-
-
-def step_through_demo(lr: float = 0.1, batch_size: int = 8, seed: int = 0) -> W.VBox:
-    """Buttons that run one phase of a training step at a time on a tiny model ``y = w*x + b``.
-
-    Below the buttons: what the phase did, the batch with its predictions, the loss, both
-    gradients, the weights before and after the step, and a plot of the line and the batch.
-    """
-    from .experiments.training_loop import PHASES, StepThrough
-    from .plots import plot_step_through
-
-    state: dict[str, Any] = {"st": StepThrough(lr=lr, batch_size=batch_size, seed=seed), "figure": None}
-    output = W.Output(layout=W.Layout(min_height="300px"))
-    labels = {"forward": "1. forward", "loss": "2. loss", "backward": "3. backward", "step": "4. step"}
-
-    def show() -> None:
-        st = state["st"]
-        png, state["figure"] = _render(lambda: plot_step_through(st), state["figure"])
-        output.outputs = (_stream(f"{st.message}\n\n{st.describe()}\n"), _image(png))
-
-    def press(phase: str) -> None:
-        try:
-            state["st"].run(phase)
-        except Exception as exc:  # never leave the widget broken
-            state["st"].message = f"That did not work: {exc}"
-        show()
-
-    def reset(_: Any = None) -> None:
-        state["st"] = StepThrough(lr=lr, batch_size=batch_size, seed=seed)
-        show()
-
-    buttons = []
-    for phase in PHASES:
-        button = W.Button(description=labels[phase], layout=W.Layout(width="110px"))
-        button.on_click(lambda _, phase=phase: press(phase))
-        buttons.append(button)
-    restart = W.Button(description="start over", icon="refresh", layout=W.Layout(width="110px"))
-    restart.on_click(reset)
-    show()
-    box = W.VBox([W.HBox([*buttons, restart]), output])
-    box.add_class("tll-step-through")
-    output.add_class("tll-demo-output")
-    box.state = state  # for tests: the StepThrough behind the buttons
-    return box

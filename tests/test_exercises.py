@@ -2,7 +2,8 @@
 
 import torch
 
-from course_utils.exercises import ChoiceExercise, Feedback, NumberExercise, ch01
+from course_utils.exercises import ChoiceExercise, Feedback, NumberExercise
+from course_utils.lessons.l01_training_loop import ch01
 
 
 def test_number_exercise_right_wrong_targeted_and_untouched(capsys):
@@ -73,7 +74,7 @@ def test_feedback_text_and_choice_by_text():
 
 
 def test_practice_exercise_of_notebook_00():
-    from course_utils.exercises import ch00
+    from course_utils.lessons.l00_welcome import ch00
 
     assert ch00.practice.feedback(10).correct is True
     assert "batch size" in ch00.practice.feedback(100).message

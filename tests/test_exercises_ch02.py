@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from course_utils.exercises import ch02
+from course_utils.lessons.l02_forward_and_loss import ch02
 
 
 def test_q1_cross_entropy_by_hand(capsys):

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.exercises import ch03
+from course_utils.lessons.l03_gradients_and_updates import ch03
 
 
 def test_q1_one_sgd_step(capsys):

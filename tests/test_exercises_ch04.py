@@ -2,8 +2,8 @@
 
 import math
 
-from course_utils.exercises import ch04
-from course_utils.experiments.batches import compare_batch_sizes, runs_by_kind
+from course_utils.lessons.l04_batches_epochs_iterations import ch04
+from course_utils.lessons.l04_batches_epochs_iterations.experiments import compare_batch_sizes, runs_by_kind
 
 
 def test_q1_updates_in_an_mnist_sized_run(capsys):

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from course_utils.exercises import ch05
+from course_utils.lessons.l05_batch_size import ch05
 
 
 def test_q1_linear_scaling(capsys):
@@ -86,7 +86,7 @@ def test_q4_untouched_template_is_not_attempted():
 
 
 def test_q4_works_on_real_gradients():
-    from course_utils.experiments.batch_size import lesson_data, lesson_model, per_example_gradients
+    from course_utils.lessons.l05_batch_size.experiments import lesson_data, lesson_model, per_example_gradients
 
     X, y = lesson_data()[0].tensors
     G = per_example_gradients(lesson_model(), X, y)

@@ -1,6 +1,6 @@
 """Notebook 06's checkers: a right answer, a wrong one (with its targeted hint), and no answer."""
 
-from course_utils.exercises import ch06
+from course_utils.lessons.l06_noisy_loss_and_convergence import ch06
 
 
 def test_q1_spread_of_the_batch_loss(capsys):

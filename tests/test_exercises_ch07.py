@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from course_utils.data import make_moons
-from course_utils.exercises import ch07
-from course_utils.experiments.learning_rate import descent_path
+from course_utils.lessons.l07_learning_rate import ch07
+from course_utils.lessons.l07_learning_rate.experiments import descent_path
 from course_utils.lr_finder import lr_range_test
 from course_utils.models import make_mlp
 

@@ -4,7 +4,7 @@ import copy
 
 import torch
 
-from course_utils.exercises import ch08
+from course_utils.lessons.l08_training_vs_validation import ch08
 
 
 def test_q1_which_run_underfits():

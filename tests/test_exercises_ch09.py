@@ -3,7 +3,7 @@
 import torch
 from torch.utils.data import DataLoader
 
-from course_utils.exercises import ch09
+from course_utils.lessons.l09_shuffling import ch09
 
 
 def test_q1_what_the_unshuffled_model_predicts():

@@ -1,6 +1,6 @@
 """Notebook 10's checkers: a right answer, typical wrong ones with their hints, and no answer."""
 
-from course_utils.exercises import ch10
+from course_utils.lessons.l10_gradient_accumulation import ch10
 
 
 def test_q1_effective_batch(capsys):

@@ -2,7 +2,7 @@
 
 import torch
 
-from course_utils.exercises import ch11
+from course_utils.lessons.l11_putting_it_together import ch11
 
 
 def test_q1_checkpoint_epoch(capsys):
@@ -64,7 +64,7 @@ def test_q4_temperature_zero():
 
 def test_q4_claim_holds_for_the_trained_model():
     """What the solution says really happens: greedy text ignores the seed and repeats itself."""
-    from course_utils.experiments.capstone import generate, train_char_model
+    from course_utils.lessons.l11_putting_it_together.experiments import generate, train_char_model
 
     run = train_char_model()
     a = generate(run.model, run.vocab, "Simple is better than ", 120, temperature=0, seed=0)

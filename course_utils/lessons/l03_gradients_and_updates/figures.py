@@ -1,0 +1,191 @@
+"""Figures for lesson 03, gradients and updates. Each takes an experiment's result and returns a Figure."""
+
+from __future__ import annotations
+
+import math
+
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from ...plots import ALERT_COLOR, PALETTE, subplots
+from .experiments import AdamTrace, Descent1D, GradCheck, LossSlice, ZeroGradResult
+
+__all__ = ["plot_gradient_check", "plot_descent_1d", "plot_adam_vs_sgd", "plot_zero_grad"]
+
+BLUE, ORANGE, GREEN, RED, PURPLE = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[4]
+# Titles get a fixed position (``y=1.01``): otherwise matplotlib measures every tick label to place them,
+# which is a large part of the time a slider redraw takes.
+
+
+def _two_panels(width: float = 10.5, height: float = 3.8, wspace: float = 0.28) -> tuple[Figure, tuple]:
+    fig, axes = subplots(1, 2, figsize=(width, height),
+                         adjust=dict(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=wspace))
+    return fig, axes
+
+
+def plot_gradient_check(check: GradCheck, slice_: LossSlice) -> Figure:
+    """Left: the loss along one weight and the tangent whose slope backward() computed.
+    Right: every trainable number's gradient from backward() against its finite-difference estimate."""
+    fig, (left, right) = _two_panels()
+    w, L = slice_.values.numpy(), slice_.losses.numpy()
+    left.plot(w, L, color=BLUE, linewidth=2, label="loss as this weight moves")
+    half = 0.45 * (w[-1] - w[0]) / 2
+    tx = [slice_.w0 - half, slice_.w0 + half]
+    left.plot(tx, [slice_.loss0 + slice_.grad0 * (t - slice_.w0) for t in tx], color=ORANGE, linewidth=2,
+              label=f"tangent, slope = .grad = {slice_.grad0:+.4f}")  # fmt: skip
+    left.plot([slice_.w0], [slice_.loss0], "o", color="black", zorder=4, label=f"now: w = {slice_.w0:+.3f}")
+    downhill = -math.copysign(1.0, slice_.grad0) * half * 0.8
+    low, high = L.min(), L.max()
+    y_arrow = slice_.loss0 + 0.12 * (high - low)  # above the point: the curve falls away on the downhill side
+    left.annotate("", xy=(slice_.w0 + downhill, y_arrow), xytext=(slice_.w0, y_arrow),
+                  arrowprops=dict(arrowstyle="-|>", color=GREEN, lw=2))  # fmt: skip
+    left.text(slice_.w0 + downhill / 2, y_arrow + 0.03 * (high - low), "downhill = against .grad", color=GREEN,
+              ha="center", va="bottom", fontsize=9)  # fmt: skip
+    left.set_xlabel(f"value of {slice_.name} (every other weight fixed)")
+    left.set_ylabel("loss (cross-entropy)")
+    left.set_title("the gradient is the slope of the loss", y=1.01)
+    left.legend(loc="upper center", fontsize=8)
+
+    a, n = check.autograd.numpy(), check.numeric.numpy()
+    lim = max(abs(a).max(), abs(n).max()) * 1.1
+    right.plot([-lim, lim], [-lim, lim], color="0.6", linewidth=1, linestyle="--", label="perfect agreement")
+    right.scatter(a, n, s=14, color=PURPLE, alpha=0.7, label=f"{check.n_checked} trainable numbers")
+    right.set_xlim(-lim, lim)
+    right.set_ylim(-lim, lim)
+    right.set_xlabel("gradient from loss.backward()")
+    right.set_ylabel(f"finite difference, h = {check.h:g}")
+    right.set_title(f"backward() vs nudging each weight ({check.dtype})", y=1.01)
+    right.text(0.97, 0.05, f"max relative error {check.max_rel_error:.1e}", transform=right.transAxes,
+               ha="right", fontsize=9)  # fmt: skip
+    right.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_descent_1d(d: Descent1D) -> Figure:
+    """Left: the loss curve, the tangent at the start and the steps taken (arrows).
+    Right: the loss after every step, on a log scale."""
+    fig, (left, right) = _two_panels(width=10.5, height=4.0, wspace=0.25)
+    grid, gl = d.grid.numpy(), d.grid_loss.numpy()
+    left.plot(grid, gl, color=BLUE, linewidth=2, label="loss(w) = mean((w x - y)^2)")
+    left.plot([d.w_best], [d.loss_best], marker="*", markersize=14, color=GREEN, linestyle="none",
+              label=f"minimum, w* = {d.w_best:.3f}")  # fmt: skip
+    x_lo, x_hi = grid[0], grid[-1]
+    y_hi = gl.max() * 1.45  # head room for the legend
+    # tangent at the start: slope = the gradient autograd computed there
+    if d.grads:
+        w0, l0, g0 = d.ws[0], d.losses[0], d.grads[0]
+        half = 0.18 * (x_hi - x_lo)
+        left.plot([w0 - half, w0 + half], [l0 - g0 * half, l0 + g0 * half], color=ORANGE, linewidth=1.5,
+                  linestyle="--", label=f"tangent at the start, slope {g0:+.3f}")  # fmt: skip
+    left.plot([d.ws[0]], [d.losses[0]], "o", color="black", markersize=7, zorder=5, label=f"start, w = {d.ws[0]:+.2f}")
+    off_plot = []
+    last_label = (d.ws[0], d.losses[0])
+    for k in range(len(d.ws) - 1):
+        (wa, la), (wb, lb) = (d.ws[k], d.losses[k]), (d.ws[k + 1], d.losses[k + 1])
+        if not (x_lo <= wb <= x_hi and lb <= y_hi):
+            off_plot.append(k + 1)
+            break
+        left.annotate("", xy=(wb, lb), xytext=(wa, la), arrowprops=dict(arrowstyle="-|>", color=RED, lw=1.5,
+                                                                        shrinkA=2, shrinkB=2), zorder=6)  # fmt: skip
+        left.plot([wb], [lb], "o", color=RED, markersize=4, zorder=6)
+        # number step 1, and later landing points that are far enough from the last number to read
+        if k == 0 or abs(wb - last_label[0]) / (x_hi - x_lo) > 0.035 or abs(lb - last_label[1]) / y_hi > 0.06:
+            left.text(wb, lb + 0.025 * y_hi, str(k + 1), color=RED, fontsize=8, ha="center", va="bottom")
+            last_label = (wb, lb)
+    if off_plot:
+        k = off_plot[0]
+        left.text(0.5, 0.62, f"step {k} jumps out of view\n(to w = {d.ws[k]:+.3g}); every later step lands farther out",
+                  transform=left.transAxes, ha="center", va="top", color=ALERT_COLOR, fontsize=9)  # fmt: skip
+    left.set_xlim(x_lo, x_hi)
+    left.set_ylim(0, y_hi)
+    left.set_xlabel("w (the model's only weight)")
+    left.set_ylabel("loss (mean squared error)")
+    left.set_title(f"lr = {d.lr:g}, start w = {d.w_start:+.2f}: the steps taken (red, numbered)", y=1.01)
+    left.legend(loc="upper center", fontsize=7.5, ncol=2, columnspacing=1.0, handlelength=1.5)
+
+    steps = list(range(len(d.losses)))
+    right.plot(steps, d.losses, "o-", color=RED, markersize=4, label="loss after each step")
+    right.axhline(d.loss_best, color=GREEN, linestyle="--", linewidth=1.2, label=f"lowest possible, {d.loss_best:.3f}")
+    right.set_yscale("log")
+    right.set_xlabel("step (0 = start)")
+    right.set_ylabel("loss (log scale)")
+    title = f"loss per step: {d.losses[0]:.3g} at the start, {d.losses[-1]:.3g} after step {d.steps_done}"
+    right.set_title(f"{d.stop_reason} (loss > a million times its start)" if d.diverged else title, y=1.01)
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.legend(loc="upper left" if d.losses[-1] > d.losses[0] else "center right", fontsize=8)
+    return fig
+
+
+def plot_adam_vs_sgd(trace: AdamTrace, steps: tuple[int, ...] | None = None) -> Figure:
+    """Size of every number's step against the size of its gradient, for Adam and for SGD (same lr).
+
+    One panel per step in ``steps`` (default: the first and the last). Numbers whose gradient is
+    exactly 0 cannot go on a log scale and are left out (their count is in the legend).
+    """
+    steps = steps or (1, trace.steps)
+    fig, axes = subplots(1, len(steps), figsize=(5.2 * len(steps), 3.8), sharey=True,
+                         adjust=dict(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.08))
+    axes = list(axes) if len(steps) > 1 else [axes]
+    for ax, t in zip(axes, steps):
+        g = trace.all_grads[t - 1].abs()
+        u = trace.all_adam_updates[t - 1].abs()
+        keep = (g > 0) & (u > 0)
+        g, u = g[keep].numpy(), u[keep].numpy()
+        lo, hi = g.min() / 2, g.max() * 2
+        ax.plot([lo, hi], [trace.lr * lo, trace.lr * hi], color=BLUE, linewidth=2, label="SGD: lr x |grad|")
+        ax.scatter(g, u, s=12, color=ORANGE, alpha=0.75, label=f"Adam ({int(keep.sum())} numbers)", zorder=3)
+        ax.axhline(trace.lr, color="0.5", linestyle=":", linewidth=1.2, label=f"lr = {trace.lr:g}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("|gradient| of one number")
+        ax.set_title(f"step {t}", y=1.01)
+        ax.legend(loc="lower right", fontsize=8)
+    axes[0].set_ylabel("|change of that number| in the step")
+    fig.suptitle(f"Adam vs SGD, same gradients, same lr = {trace.lr:g} (moons MLP, batch of 32)", fontsize=11)
+    return fig
+
+
+def plot_zero_grad(result: ZeroGradResult) -> Figure:
+    """The same training with and without zero_grad(): loss per step, the slope w, and the size of .grad."""
+    fig, axes = subplots(1, 3, figsize=(11.5, 3.9),
+                         adjust=dict(left=0.06, right=0.99, bottom=0.14, top=0.76, wspace=0.3))
+    for run, color in ((result.with_zero, BLUE), (result.without, RED)):
+        h = run.history
+        xs = list(range(1, h.steps + 1))
+        label = f"{run.label}: {h.stop_reason}" if h.diverged else run.label
+        axes[0].plot(xs, h.step_loss, color=color, linewidth=1.5, label=label)
+        axes[1].plot(xs, run.slopes, color=color, linewidth=1.5, label=label)
+        axes[2].plot(xs, run.grad_norms, color=color, linewidth=1.5, label=label)
+        if h.diverged:
+            for ax in axes:
+                ax.axvline(h.steps + 1, color=color, linestyle="--", linewidth=1)
+    slopes = result.with_zero.slopes + result.without.slopes
+    if slopes and (max(slopes) > 6 or min(slopes) < -2):  # a diverging w would squash the rest
+        axes[1].set_ylim(-2, 6)
+        axes[1].text(0.5, 0.04, "w runs off this plot", transform=axes[1].transAxes, ha="center", color=ALERT_COLOR,
+                     fontsize=9, bbox=dict(facecolor="white", edgecolor="none", alpha=0.85))  # fmt: skip
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    # Linear axes draw faster (a slider redraw budget); a log scale only when a run blows up.
+    blew_up = result.with_zero.history.diverged or result.without.history.diverged
+    losses = result.with_zero.history.step_loss + result.without.history.step_loss
+    if blew_up or (losses and max(losses) > 1e3):
+        axes[0].set_yscale("log")
+        axes[2].set_yscale("log")
+    else:
+        axes[0].set_ylim(bottom=0)
+        axes[2].set_ylim(bottom=0)
+    axes[0].set_ylabel("loss of the batch" + (" (log scale)" if axes[0].get_yscale() == "log" else ""))
+    axes[0].set_title("loss", y=1.01)
+    axes[1].axhline(result.true_slope, color=GREEN, linestyle="--", linewidth=1.2, label="slope of the data")
+    axes[1].set_ylabel("w (slope of the fitted line)")
+    axes[1].set_title("the weight w", y=1.01)
+    axes[2].set_ylabel("length of .grad at step()")
+    axes[2].set_title("what step() is handed", y=1.01)
+    for ax in axes:
+        ax.set_xlabel("step")
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.93), ncol=3,
+               fontsize=9)  # fmt: skip
+    fig.suptitle(f"y = w x + b fitted by SGD, lr = {result.lr:g}, batches of 16: the only difference is zero_grad()",
+                 fontsize=11, y=0.99)  # fmt: skip
+    return fig

@@ -1,0 +1,434 @@
+"""Lesson 07: the learning rate.
+
+* :func:`compare_learning_rates` trains the same model on the same data at several rates.
+* :func:`train_at_lr` is one such run (the slider demo).
+* :func:`descent_path` records every step of ``torch.optim.SGD`` on a two-parameter model
+  ``y = w*x + b``, whose loss surface can be drawn as a contour map.
+* :func:`range_test_then_train` runs the learning-rate range test and then trains at its
+  suggestion, at a rate far below it and at one far above it.
+* :func:`lr_sweep` measures the final loss over a grid of learning rates for several optimizers.
+
+Every function is seeded and pure: the same settings give the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from ...checks import check_choice, check_float, check_int
+from ...lr_finder import RangeTestResult, lr_range_test
+from ...models import OPTIMIZERS, make_mlp, make_optimizer
+from ...repro import make_generator
+from ...runs import DATASETS, MODEL_SEED_OFFSET, Run, make_data, run_training
+
+__all__ = [
+    "LESSON_DATA",
+    "compare_learning_rates",
+    "train_at_lr",
+    "make_offset_line",
+    "DescentPath",
+    "descent_path",
+    "descent_paths",
+    "RangeTestThenTrain",
+    "range_test_then_train",
+    "LrSweep",
+    "lr_sweep",
+]
+
+LESSON_DATA = dict(data="regression", n_samples=1000, hidden=(32,), batch_size=32, epochs=5)
+"""The lesson's standard problem: 1,000 examples of the 8-feature regression data (800 to train,
+200 to validate), a 8 -> 32 -> 1 MLP, batches of 32, 5 epochs (125 optimizer steps)."""
+
+
+def _lr(name: str, value: float) -> float:
+    return check_float(name, value, minimum=0.0, strict_minimum=True)
+
+
+def train_at_lr(
+    lr: float = 0.1,
+    *,
+    optimizer: str = "sgd",
+    data: str = "regression",
+    n_samples: int = 1000,
+    hidden: Sequence[int] = (32,),
+    batch_size: int = 32,
+    epochs: int = 5,
+    seed: int = 0,
+) -> Run:
+    """Train a fresh MLP at learning rate ``lr`` (the lesson's standard problem by default).
+
+    A rate so large that the loss becomes NaN or infinite is a result, not an error: the run
+    stops and ``run.history.stop_reason`` says ``"diverged at step N"``.
+    """
+    return run_training(
+        data=data, n_samples=n_samples, hidden=hidden, optimizer=optimizer, lr=_lr("lr", lr),
+        batch_size=batch_size, epochs=epochs, seed=seed,
+    )  # fmt: skip
+
+
+def compare_learning_rates(
+    lrs: Sequence[float] = (0.003, 0.3, 1.0),
+    *,
+    optimizer: str = "sgd",
+    data: str = "regression",
+    n_samples: int = 1000,
+    hidden: Sequence[int] = (32,),
+    batch_size: int = 32,
+    epochs: int = 5,
+    seed: int = 0,
+) -> list[Run]:
+    """Train the *same* starting model on the *same* batches once per learning rate.
+
+    Only the learning rate differs between the runs: data, starting weights and batch order are
+    seeded identically.
+    """
+    lrs = _lr_list(lrs)
+    return [
+        train_at_lr(
+            lr,
+            optimizer=optimizer,
+            data=data,
+            n_samples=n_samples,
+            hidden=hidden,
+            batch_size=batch_size,
+            epochs=epochs,
+            seed=seed,
+        )  # fmt: skip
+        for lr in lrs
+    ]
+
+
+def _lr_list(lrs: Sequence[float], name: str = "lrs") -> list[float]:
+    if isinstance(lrs, (int, float)) or not isinstance(lrs, Sequence) or len(lrs) == 0:
+        raise TypeError(f"{name} must be a non-empty list of learning rates such as (0.01, 0.1, 1.0), but got {lrs!r}.")
+    return [_lr(f"{name}[{i}]", v) for i, v in enumerate(lrs)]
+
+
+# ----------------------------------------------------------------------------- the loss surface of y = w*x + b
+
+
+def make_offset_line(
+    n_samples: int = 100, offset: float = 1.0, slope: float = 2.0, intercept: float = -1.0, noise: float = 0.3,
+    seed: int = 0,
+) -> TensorDataset:  # fmt: skip
+    """Points near ``y = slope*x + intercept`` with x spread evenly between ``offset - 1`` and ``offset + 1``.
+
+    With ``offset=1`` every x is positive (0 to 2): raising the slope ``w`` raises every prediction,
+    just like raising the bias ``b`` does, so the loss cannot tell the two apart well -- its valley is
+    long, narrow and diagonal. ``offset=0`` (centred inputs) makes the valley nearly round.
+    """
+    n_samples = check_int("n_samples", n_samples, minimum=2)
+    offset = check_float("offset", offset)
+    noise = check_float("noise", noise, minimum=0.0)
+    g = make_generator(seed)
+    x = offset + (torch.rand(n_samples, 1, generator=g) * 2 - 1)
+    y = slope * x + intercept + noise * torch.randn(n_samples, 1, generator=g)
+    return TensorDataset(x, y)
+
+
+@dataclass
+class DescentPath:
+    """The weights ``(w, b)`` after every step of gradient descent on ``y = w*x + b``.
+
+    ``path[0]`` is the start, ``path[k]`` the weights after step ``k``; ``losses[k]`` the loss there.
+    ``critical_lr`` = 2 / (the largest curvature of the loss): above it the path flies off.
+    ``kind`` says, from the measured path, which of four behaviours it shows.
+    """
+
+    lr: float
+    steps: int
+    offset: float
+    batch_size: int
+    path: list[tuple[float, float]]
+    losses: list[float]
+    stop_reason: str
+    w_best: float
+    b_best: float
+    curvatures: tuple[float, float]  # eigenvalues of the loss's Hessian, largest first
+    moments: dict[str, float] = field(repr=False)  # mean of x, x^2, y, y^2, x*y: the loss anywhere in closed form
+
+    @property
+    def critical_lr(self) -> float:
+        """The largest learning rate at which full-batch gradient descent still converges: 2 / curvature."""
+        return 2.0 / self.curvatures[0]
+
+    @property
+    def condition_number(self) -> float:
+        """How much steeper the steepest direction is than the flattest (1 = a round bowl)."""
+        return self.curvatures[0] / self.curvatures[1]
+
+    @property
+    def best_loss(self) -> float:
+        """The lowest loss any ``(w, b)`` reaches on these data (least squares)."""
+        return self.loss_at(self.w_best, self.b_best)
+
+    def loss_at(self, w, b):
+        """Mean squared error at weights ``(w, b)``; works on NumPy arrays of weights too (a grid)."""
+        m = self.moments
+        return w * w * m["xx"] + 2 * w * b * m["x"] + b * b - 2 * w * m["xy"] - 2 * b * m["y"] + m["yy"]
+
+    @property
+    def distance_left(self) -> float:
+        """How far the last point is from the best weights, as a fraction of where it started."""
+        (w0, b0), (w1, b1) = self.path[0], self.path[-1]
+        start = math.hypot(w0 - self.w_best, b0 - self.b_best)
+        return math.hypot(w1 - self.w_best, b1 - self.b_best) / start
+
+    @property
+    def kind(self) -> str:
+        """``"flies off"``, ``"zig-zag"``, ``"direct descent"`` or ``"slow creep"``, read from the path."""
+        if self.stop_reason.startswith("diverged") or self.losses[-1] > self.losses[0]:
+            return "flies off"
+        if self.zigzags:
+            return "zig-zag"
+        return "direct descent" if self.distance_left < 0.2 else "slow creep"
+
+    @property
+    def zigzags(self) -> bool:
+        """True when the weights jump across the valley: their offset from the best weights, measured along
+        the steepest direction, changes sign at most steps (which happens when ``lr > 1 / curvature``)."""
+        ew, eb = self._steep_direction()
+        along = [(w - self.w_best) * ew + (b - self.b_best) * eb for w, b in self.path]
+        scale = max(abs(a) for a in along)
+        big = [a for a in along[1:] if abs(a) > 1e-3 * scale]  # ignore what is already gone (rounding noise)
+        flips = sum(1 for a, c in zip(big, big[1:]) if a * c < 0)
+        return len(big) > 2 and flips >= 0.5 * (len(big) - 1)
+
+    def _steep_direction(self) -> tuple[float, float]:
+        m = self.moments
+        # Hessian / 2 = [[E x^2, E x], [E x, 1]]; an eigenvector of its larger eigenvalue h is (E x, h/2 - E x^2).
+        ew, eb = m["x"], self.curvatures[0] / 2 - m["xx"]
+        norm = math.hypot(ew, eb) or 1.0
+        return (ew / norm, eb / norm) if m["x"] != 0 else (1.0, 0.0) if m["xx"] >= 1 else (0.0, 1.0)
+
+    def summary(self) -> str:
+        """One line: the rate, the behaviour, the loss before and after, and how far is left to go."""
+        return (
+            f"lr={self.lr:.3g} ({self.lr / self.critical_lr:.2f} x critical): {self.kind}; {self.stop_reason}; "
+            f"loss {self.losses[0]:.4f} -> {self.losses[-1]:.4g} (best possible {self.best_loss:.4f}); "
+            f"distance to the best (w, b) left: {self.distance_left:.1%}"
+        )
+
+
+def descent_path(
+    lr: float = 0.1,
+    *,
+    steps: int = 30,
+    offset: float = 1.0,
+    start: tuple[float, float] = (-1.0, 0.0),
+    batch_size: int | None = None,
+    n_samples: int = 100,
+    seed: int = 0,
+) -> DescentPath:
+    """Run ``torch.optim.SGD`` on ``y = w*x + b`` and record the weights after every step.
+
+    ``batch_size=None`` uses all examples in every step (full-batch gradient descent), so the path
+    shows the learning rate alone, without batch noise. The run stops early, as a result and not
+    an error, when the loss becomes NaN/infinite or grows a million-fold (``"diverged at step N"``).
+    """
+    lr = _lr("lr", lr)
+    steps = check_int("steps", steps, minimum=1, maximum=10_000)
+    start = (check_float("start[0] (w)", start[0]), check_float("start[1] (b)", start[1]))
+    data = make_offset_line(n_samples, offset, seed=seed)
+    batch_size = n_samples if batch_size is None else check_int("batch_size", batch_size, minimum=1, maximum=n_samples)
+    X, y = data.tensors
+    x64, y64 = X[:, 0].double(), y[:, 0].double()
+    moments = {"x": x64.mean().item(), "xx": (x64 * x64).mean().item(), "y": y64.mean().item(),
+               "yy": (y64 * y64).mean().item(), "xy": (x64 * y64).mean().item()}  # fmt: skip
+    w_best, b_best = _least_squares(moments)
+    curv = _curvatures(moments)
+
+    with torch.random.fork_rng(devices=[]):  # the layer's own random start is overwritten: leave the global RNG be
+        model = nn.Linear(1, 1)
+    with torch.no_grad():
+        model.weight.fill_(start[0])
+        model.bias.fill_(start[1])
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = nn.MSELoss()
+    g = make_generator(seed + 1)
+    path = [start]
+    losses = [loss_fn(model(X), y).item()]
+    stop_reason = "finished"
+    order = torch.randperm(n_samples, generator=g)
+    position = 0
+    for step in range(1, steps + 1):
+        if batch_size == n_samples:
+            xb, yb = X, y
+        else:  # a shuffled mini-batch, a new order every pass
+            if position + batch_size > n_samples:
+                order, position = torch.randperm(n_samples, generator=g), 0
+            idx = order[position : position + batch_size]
+            xb, yb, position = X[idx], y[idx], position + batch_size
+        loss = loss_fn(model(xb), yb)  # forward pass and loss
+        optimizer.zero_grad()
+        loss.backward()  # gradients of w and b
+        optimizer.step()  # w <- w - lr * dL/dw,  b <- b - lr * dL/db
+        w, b = model.weight.item(), model.bias.item()
+        full_loss = loss_fn(model(X), y).item()
+        if not (math.isfinite(full_loss) and full_loss < 1e6 * max(losses[0], 1e-12)):
+            stop_reason = f"diverged at step {step}"
+            if math.isfinite(w) and math.isfinite(b):
+                path.append((w, b))
+                losses.append(full_loss)
+            break
+        path.append((w, b))
+        losses.append(full_loss)
+    return DescentPath(lr, steps, float(offset), batch_size, path, losses, stop_reason, w_best, b_best,
+                       (curv[0], curv[1]), moments)  # fmt: skip
+
+
+def _least_squares(m: dict[str, float]) -> tuple[float, float]:
+    """The best (w, b) for y = w*x + b, from the data's means (closed form: exact and deterministic)."""
+    var_x = m["xx"] - m["x"] ** 2
+    w = (m["xy"] - m["x"] * m["y"]) / var_x
+    return w, m["y"] - w * m["x"]
+
+
+def _curvatures(m: dict[str, float]) -> tuple[float, float]:
+    """Eigenvalues of the loss's Hessian 2 * [[E x^2, E x], [E x, 1]], largest first (closed form for 2x2)."""
+    a, b, c = 2 * m["xx"], 2 * m["x"], 2.0
+    mid, half = (a + c) / 2, math.hypot((a - c) / 2, b)
+    return mid + half, mid - half
+
+
+def descent_paths(
+    fractions: Sequence[float] = (0.04, 0.5, 0.9, 1.1), *, steps: int = 30, offset: float = 1.0, seed: int = 0
+) -> list[DescentPath]:
+    """One path per learning rate, each given as a fraction of the critical rate ``2 / curvature``.
+
+    The defaults show the four behaviours: slow creep, direct descent, zig-zag, flying off.
+    """
+    probe = descent_path(1e-3, steps=1, offset=offset, seed=seed)
+    return [descent_path(check_float("fraction", f, minimum=0.0, strict_minimum=True) * probe.critical_lr,
+                         steps=steps, offset=offset, seed=seed) for f in fractions]  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- range test, then train
+
+
+@dataclass
+class RangeTestThenTrain:
+    """A range test on a fresh model, then three trainings from the same start: too small, suggested, too large."""
+
+    test: RangeTestResult
+    runs: list[Run]
+    labels: list[str]
+    weights_unchanged: bool
+    optimizer_unchanged: bool
+
+
+def range_test_then_train(
+    *,
+    optimizer: str = "sgd",
+    data: str = "regression",
+    n_samples: int = 1000,
+    hidden: Sequence[int] = (32,),
+    batch_size: int = 32,
+    epochs: int = 5,
+    low_factor: float = 0.01,
+    high_factor: float = 30.0,
+    num_steps: int = 100,
+    seed: int = 0,
+) -> RangeTestThenTrain:
+    """Run :func:`course_utils.lr_finder.lr_range_test` on the lesson's model, then train at its
+    suggestion, at ``low_factor`` times it and at ``high_factor`` times it.
+
+    Also checks, bit for bit, that the test left the model and the optimizer as it found them.
+    """
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    check_choice("data", data, DATASETS)
+    low_factor = check_float("low_factor", low_factor, minimum=0.0, strict_minimum=True)
+    high_factor = check_float("high_factor", high_factor, minimum=0.0, strict_minimum=True)
+    train_set, _ = make_data(data, n_samples, 0.2, 0.0, seed)
+    X, y = train_set.tensors
+    n_out = y.shape[1] if y.is_floating_point() else int(y.max()) + 1
+    model = make_mlp(X.shape[1], tuple(hidden), n_out, seed=seed + MODEL_SEED_OFFSET)  # the start run_training uses
+    opt = make_optimizer(optimizer, model, 1e-3)
+    before = [p.detach().clone() for p in model.parameters()]
+    lr_before = opt.param_groups[0]["lr"]
+    test = lr_range_test(model, train_set, optimizer=opt, batch_size=batch_size, num_steps=num_steps, seed=seed)
+    weights_unchanged = all(torch.equal(a, p) for a, p in zip(before, model.parameters()))
+    optimizer_unchanged = opt.param_groups[0]["lr"] == lr_before and not opt.state
+    chosen = [test.suggested_lr * low_factor, test.suggested_lr, test.suggested_lr * high_factor]
+    labels = [f"{low_factor:g} x suggested", "suggested", f"{high_factor:g} x suggested"]
+    runs = [train_at_lr(lr, optimizer=optimizer, data=data, n_samples=n_samples, hidden=hidden,
+                        batch_size=batch_size, epochs=epochs, seed=seed) for lr in chosen]  # fmt: skip
+    return RangeTestThenTrain(test, runs, labels, weights_unchanged, optimizer_unchanged)
+
+
+# ----------------------------------------------------------------------------- sweep: SGD against Adam
+
+
+@dataclass
+class LrSweep:
+    """Final validation loss for every (optimizer, learning rate); NaN where the run diverged."""
+
+    lrs: list[float]
+    final_loss: dict[str, list[float]]
+    diverged_at: dict[str, list[int | None]]
+    settings: dict
+
+    def best(self, optimizer: str) -> tuple[float, float]:
+        """``(learning rate, loss)`` of the best run of ``optimizer``."""
+        losses = self.final_loss[optimizer]
+        i = min((i for i, v in enumerate(losses) if math.isfinite(v)), key=losses.__getitem__)
+        return self.lrs[i], losses[i]
+
+    def good_range(self, optimizer: str, within: float = 2.0) -> tuple[float, float]:
+        """The smallest and largest learning rate whose loss is within ``within`` times the best."""
+        _, best = self.best(optimizer)
+        good = [lr for lr, v in zip(self.lrs, self.final_loss[optimizer]) if math.isfinite(v) and v <= within * best]
+        return min(good), max(good)
+
+    def good_decades(self, optimizer: str, within: float = 2.0) -> float:
+        """How wide (in factors of 10) the range of good learning rates is: the optimizer's tolerance."""
+        low, high = self.good_range(optimizer, within)
+        return math.log10(high / low)
+
+    def first_divergence(self, optimizer: str) -> float | None:
+        """The smallest learning rate of the grid whose run diverged (None if none did)."""
+        bad = [lr for lr, d in zip(self.lrs, self.diverged_at[optimizer]) if d is not None]
+        return min(bad) if bad else None
+
+
+def lr_sweep(
+    lrs: Sequence[float] | None = None,
+    *,
+    optimizers: Sequence[str] = ("sgd", "adam"),
+    data: str = "regression",
+    n_samples: int = 1000,
+    hidden: Sequence[int] = (32,),
+    batch_size: int = 32,
+    epochs: int = 5,
+    seed: int = 0,
+) -> LrSweep:
+    """Train once per optimizer and learning rate (1e-4, 3e-4, 1e-3, ... 10 by default: 2 per factor of 10).
+
+    Every run starts from the same weights and sees the same batches; the result is the validation
+    loss after training, or NaN (with the step) when the run diverged.
+    """
+    if lrs is None:
+        lrs = [10 ** (k / 2) for k in range(-8, 3)]
+    lrs = sorted(_lr_list(lrs))
+    if isinstance(optimizers, str) or not optimizers:
+        raise TypeError(f"optimizers must be a list of names such as ('sgd', 'adam'), but got {optimizers!r}.")
+    for name in optimizers:
+        check_choice("optimizers", name, OPTIMIZERS)
+    final: dict[str, list[float]] = {}
+    diverged: dict[str, list[int | None]] = {}
+    for name in optimizers:
+        final[name], diverged[name] = [], []
+        for lr in lrs:
+            h = train_at_lr(lr, optimizer=name, data=data, n_samples=n_samples, hidden=hidden,
+                            batch_size=batch_size, epochs=epochs, seed=seed).history  # fmt: skip
+            final[name].append(h.epoch_val_loss[-1] if not h.diverged and h.epoch_val_loss else math.nan)
+            diverged[name].append(h.diverged_at_step)
+    settings = dict(data=data, n_samples=n_samples, hidden=tuple(hidden), batch_size=batch_size, epochs=epochs,
+                    seed=seed)  # fmt: skip
+    return LrSweep(list(lrs), final, diverged, settings)

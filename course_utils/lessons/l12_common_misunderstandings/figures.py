@@ -1,0 +1,53 @@
+"""Figures of notebook 12: the noise floor of a converged fit, and learning as many small nudges."""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from ...history import ema
+from ...plots import PALETTE, subplots
+from .experiments import NoiseFloor, Nudges
+
+__all__ = ["plot_noise_floor", "plot_nudges"]
+
+
+def plot_noise_floor(result: NoiseFloor) -> Figure:
+    """Training loss after more and more epochs, against the best any line can do and the noise."""
+    fig, ax = subplots(figsize=(7, 3.4), adjust=dict(left=0.11, right=0.97, bottom=0.16, top=0.87))
+    ax.plot(result.epochs, result.loss_after, "o-", color=PALETTE[0], label="training loss of the fitted line")
+    ax.axhline(result.best_possible, color=PALETTE[2], linestyle="--",
+               label=f"best any line can do: {result.best_possible:.3f}")  # fmt: skip
+    ax.axhline(result.noise_variance, color=PALETTE[1], linestyle=":",
+               label=f"noise variance in the data: {result.noise_variance:.3f}")  # fmt: skip
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_xticks(result.epochs, [str(e) for e in result.epochs])
+    ax.set_xlabel("epochs trained (log scale)")
+    ax.set_ylabel("mean squared error")
+    ax.set_title("Converged is not zero: the loss stops at the noise floor")
+    ax.legend(loc="upper right")
+    return fig
+
+
+def plot_nudges(result: Nudges) -> Figure:
+    """Left: the two weights after every step, heading for the best line. Right: the loss per step."""
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.4),
+                                  adjust=dict(left=0.07, right=0.98, bottom=0.16, top=0.85, wspace=0.25))
+    steps = range(len(result.w))
+    left.plot(steps, result.w, color=PALETTE[0], label="w (slope)")
+    left.plot(steps, result.b, color=PALETTE[1], label="b (intercept)")
+    left.axhline(result.target_w, color=PALETTE[0], linestyle="--", linewidth=1, label="least-squares w")
+    left.axhline(result.target_b, color=PALETTE[1], linestyle="--", linewidth=1, label="least-squares b")
+    left.set_xlabel("step (optimizer updates)")
+    left.set_ylabel("weight value")
+    left.set_title("each step nudges the weights a little")
+    left.legend(loc="center right", fontsize=8)
+    xs = range(1, len(result.step_loss) + 1)
+    right.plot(xs, result.step_loss, color=PALETTE[0], alpha=0.35, linewidth=0.8, label="loss of each batch")
+    right.plot(xs, ema(result.step_loss, 0.9), color=PALETTE[0], linewidth=2, label="smoothed")
+    right.set_yscale("log")
+    right.set_xlabel("step (optimizer updates)")
+    right.set_ylabel("training loss (log scale)")
+    right.set_title("noisy hints, steady progress")
+    right.legend(loc="upper right", fontsize=8)
+    return fig

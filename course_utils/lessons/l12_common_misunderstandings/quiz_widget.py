@@ -1,0 +1,60 @@
+"""A multiple-choice quiz widget built on the course's :class:`~course_utils.exercises.ChoiceExercise`.
+
+The widget only wires buttons to the exercise's own checker (which is unit-tested): each question
+shows its options as radio buttons and a *Check* button; the verdict and the explanation for the
+chosen option appear below it. A running score sits at the top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ipywidgets as W
+
+from ...exercises import ChoiceExercise
+
+__all__ = ["quiz"]
+
+
+def quiz(questions: Sequence[ChoiceExercise], title: str = "Quiz") -> W.VBox:
+    """One box per question: the question, its options, a Check button and the feedback.
+
+    Answers can be changed and checked again as often as a learner likes; the score counts the
+    questions whose *latest* checked answer was right.
+    """
+    questions = list(questions)
+    if not questions or not all(isinstance(q, ChoiceExercise) for q in questions):
+        raise TypeError("questions must be a non-empty list of ChoiceExercise objects.")
+    latest: dict[int, bool] = {}
+    score = W.HTML()
+
+    def show_score() -> None:
+        right = sum(latest.values())
+        score.value = f"<b>{title}</b>: {right} of {len(questions)} right so far ({len(latest)} answered)."
+
+    boxes = []
+    for i, q in enumerate(questions):
+        choices = W.RadioButtons(options=[(f"{k}) {text}", k) for k, text in q.options.items()], value=None,
+                                 layout=W.Layout(width="auto"))  # fmt: skip
+        button = W.Button(description="Check", button_style="info", layout=W.Layout(width="90px"))
+        feedback = W.HTML()
+
+        def check(_: object, i: int = i, q: ChoiceExercise = q, choices: W.RadioButtons = choices,
+                  feedback: W.HTML = feedback) -> None:  # fmt: skip
+            verdict = q.feedback(choices.value if choices.value is not None else ...)
+            if verdict.correct is not None:
+                latest[i] = bool(verdict.correct)
+            color = {True: "#009E73", False: "#D55E00", None: "#555555"}[verdict.correct]
+            text = "Pick an option first." if verdict.correct is None else str(verdict)
+            feedback.value = f'<span style="color:{color}">{text}</span>'
+            show_score()
+
+        button.on_click(check)
+        header = W.HTML(f"<b>Q{i + 1}.</b> {q.question or q.name}")
+        box = W.VBox([header, choices, button, feedback], layout=W.Layout(margin="0 0 12px 0"))
+        box.add_class("tll-quiz-question")
+        boxes.append(box)
+    show_score()
+    widget = W.VBox([score, *boxes])
+    widget.add_class("tll-quiz")
+    return widget

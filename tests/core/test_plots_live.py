@@ -1,0 +1,111 @@
+"""Plots label their axes and survive diverged runs; the live view throttles and leaves one picture."""
+
+import time
+
+import pytest
+from matplotlib.figure import Figure
+
+from course_utils import History, ema, live
+from course_utils.lessons.l01_training_loop.figures import plot_step_through, plot_training_loop_diagram
+from course_utils.live import LiveView
+from course_utils.plots import compare_runs, figure_to_png, plot_epoch_curves, plot_history, plot_step_loss
+from course_utils.runs import run_training
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return [run_training(epochs=3, batch_size=b, seed=0) for b in (16, 64)]
+
+
+def _labels(fig):
+    return [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes if ax.axison]
+
+
+def test_plot_functions_return_labelled_figures(runs):
+    for fig in (plot_step_loss(runs[0]), plot_epoch_curves(runs[0]), plot_history(runs[0]),
+                compare_runs(runs, x="samples"), compare_runs(runs, metric="val")):  # fmt: skip
+        assert isinstance(fig, Figure)
+        assert all(x and y for x, y in _labels(fig))
+        assert figure_to_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "batch 16" in plot_history(runs[0])._suptitle.get_text()
+
+
+@pytest.mark.parametrize("x", ["step", "epoch", "samples", "seconds"])
+def test_step_loss_on_every_x_axis(runs, x):
+    fig = plot_step_loss(runs[0], x=x)
+    line = fig.axes[0].lines[0]
+    assert len(line.get_xdata()) == runs[0].history.steps
+    assert list(line.get_xdata()) == sorted(line.get_xdata())
+
+
+def test_diverged_run_is_drawn_with_its_stop_reason():
+    run = run_training(data="regression", lr=10.0, optimizer="sgd")
+    assert run.history.diverged
+    fig = plot_history(run)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any("diverged at step" in t for t in texts)
+
+
+def test_diagram_and_step_through_draw():
+    from course_utils.lessons.l01_training_loop.experiments import StepThrough
+
+    st = StepThrough()
+    for phase in ("forward", "loss", "backward", "step"):
+        st.run(phase)
+    assert len(plot_step_through(st).axes[0].lines) >= 2
+    assert any("backward" in t.get_text() for t in plot_training_loop_diagram().axes[0].texts)
+
+
+def test_ema_follows_a_constant_and_skips_nan():
+    assert ema([2.0] * 5) == pytest.approx([2.0] * 5)
+    assert ema([1.0, float("nan"), 1.0])[1] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="beta"):
+        ema([1.0], beta=1.0)
+
+
+def test_live_view_draws_one_final_frame_for_a_short_run():
+    view = LiveView(show=False, every=60)
+    run = run_training(epochs=2, callbacks=[view])
+    assert view.frames == 1  # nothing in between, one final picture
+    assert f"step {run.history.steps}/{run.history.steps}" in view.ax.get_title()
+
+
+class _Slow:
+    def on_step_end(self, state):
+        time.sleep(0.002)
+
+
+def test_live_view_is_throttled(monkeypatch):
+    monkeypatch.setattr(live, "figure_to_png", lambda fig, dpi=72: b"")  # drawing costs (almost) nothing
+    view = LiveView(show=False, every=0.05)
+    run = run_training(epochs=4, callbacks=[_Slow(), view])
+    assert 2 <= view.frames < run.history.steps / 4
+
+
+@pytest.mark.parametrize("budget", [0.05, 0.25])
+def test_live_view_keeps_drawing_within_its_budget(monkeypatch, budget):
+    cost = 0.02
+
+    def slow_png(fig, dpi=72):
+        time.sleep(cost)
+        return b""
+
+    monkeypatch.setattr(live, "figure_to_png", slow_png)
+    view = LiveView(show=False, every=0.001, budget=budget)
+    run = run_training(epochs=8, callbacks=[_Slow(), view])  # 200 steps of at least 2 ms
+    # pictures during the run (all but the final one) take at most `budget` of the time, give or take one
+    assert (view.frames - 1) * cost <= budget * run.history.wall_time + cost
+    assert view.frames < run.history.steps / 4
+    if budget >= 0.25:  # ... and with room in the budget the run is shown while it happens
+        assert view.frames >= 3
+
+
+def test_live_view_shows_divergence():
+    view = LiveView(show=False)
+    run = run_training(data="regression", lr=10.0, optimizer="sgd", callbacks=[view])
+    assert "diverged at step" in view.ax.get_title() and run.history.diverged
+
+
+def test_history_summary_mentions_the_numbers():
+    h = History(steps=3, epochs=1, samples_seen=96, stop_reason="finished", epoch_train_loss=[0.5])
+    assert h.summary().startswith("finished: 1 epochs, 3 steps, 96 samples")

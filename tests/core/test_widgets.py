@@ -1,0 +1,85 @@
+"""The widget wiring, driven from the kernel side (the browser tests drive it from Chromium)."""
+
+import pytest
+
+from course_utils.lessons.l01_training_loop.experiments import syllabus_example
+from course_utils.plots import plot_history
+from course_utils.widgets import Demo, batch_size_slider, dropdown, epochs_slider, lr_slider, toggle
+
+
+def _demo():
+    return Demo(syllabus_example, plot_history, batch_size=batch_size_slider(), lr=lr_slider(),
+                epochs=epochs_slider(value=2))  # fmt: skip
+
+
+def _text(demo):
+    return "".join(o["text"] for o in demo.output.outputs if o["output_type"] == "stream")
+
+
+def _images(demo):
+    return [o for o in demo.output.outputs if "image/png" in o.get("data", {})]
+
+
+def test_demo_shows_readout_result_and_one_plot():
+    demo = _demo()
+    assert _text(demo).startswith("batch_size=32 lr=0.001 epochs=2 \nfinished: 2 epochs, 64 steps")
+    assert len(_images(demo)) == 1
+
+
+def test_moving_a_slider_reruns_training():
+    demo = _demo()
+    demo.controls["batch_size"].value = 128
+    assert "batch_size=128 " in _text(demo) and demo.result.history.steps == 2 * 8
+    assert len(demo.timings) == len(demo.draw_timings) == 2
+    assert all(0 < d < t for d, t in zip(demo.draw_timings, demo.timings))
+
+
+def test_fifty_rapid_changes_end_on_the_last_setting_with_one_plot():
+    demo = _demo()
+    sizes = [32, 64, 128, 256, 512]
+    for i in range(50):
+        demo.controls["batch_size"].value = sizes[(i * 3) % len(sizes)]
+        demo.controls["epochs"].value = 1 + i % 2
+    last_batch, last_epochs = sizes[(49 * 3) % len(sizes)], 1 + 49 % 2
+    assert _text(demo).startswith(f"batch_size={last_batch} lr=0.001 epochs={last_epochs} ")
+    assert len(_images(demo)) == 1 and demo.error is None
+
+
+def test_update_sets_several_controls_and_runs_once():
+    demo = _demo()
+    demo.update(batch_size=64, lr=0.01)
+    assert len(demo.timings) == 2 and "batch_size=64 lr=0.01 " in _text(demo)
+    with pytest.raises(ValueError, match="no control named momentum"):
+        demo.update(momentum=0.9)
+
+
+def test_a_failing_setting_shows_a_message_and_the_demo_keeps_working():
+    def fragile(batch_size, lr, epochs):
+        if batch_size == 2:
+            raise ValueError("batch_size=2 is not allowed here")
+        return syllabus_example(batch_size, lr, epochs)
+
+    demo = Demo(fragile, plot_history, batch_size=batch_size_slider(), lr=lr_slider(), epochs=epochs_slider(1))
+    demo.update(batch_size=2)
+    assert "could not run -- ValueError: batch_size=2 is not allowed here" in _text(demo)
+    assert _images(demo) == [] and demo.result is None
+    demo.update(batch_size=64)
+    assert demo.error is None and len(_images(demo)) == 1
+
+
+def test_divergence_is_drawn_not_raised():
+    from course_utils.runs import run_training
+
+    demo = Demo(lambda lr: run_training(data="regression", optimizer="sgd", lr=lr), plot_history, lr=lr_slider(0.01))
+    demo.update(lr=10.0)
+    assert "diverged at step" in _text(demo) and len(_images(demo)) == 1
+
+
+def test_manual_demo_has_a_run_button_and_control_helpers():
+    demo = Demo(lambda shuffle, optimizer: syllabus_example(epochs=1), plot_history, manual=True,
+                shuffle=toggle("shuffle"), optimizer=dropdown("optimizer", ["adam", "sgd"]))  # fmt: skip
+    demo.controls["shuffle"].value = False
+    assert len(demo.timings) == 1  # manual: nothing ran on change
+    button = demo.widget.children[0].children[-1]
+    button.click()
+    assert len(demo.timings) == 2 and "shuffle=False optimizer=adam " in _text(demo)

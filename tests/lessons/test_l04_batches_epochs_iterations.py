@@ -1,0 +1,194 @@
+"""Lesson 04: the calculator's picture, real counters against the calculator, full vs mini vs one."""
+
+import math
+import time
+
+import pytest
+from matplotlib.figure import Figure
+
+from course_utils import epoch_plan
+from course_utils.lessons.l04_batches_epochs_iterations.experiments import (
+    BatchComparison,
+    compare_batch_sizes,
+    count_check,
+    runs_by_kind,
+)
+from course_utils.lessons.l04_batches_epochs_iterations.figures import (
+    describe_comparison,
+    describe_plan,
+    plot_batch_comparison,
+    plot_epoch_plan,
+    plot_worked_examples,
+)
+from course_utils.plots import figure_to_png
+
+
+def _labelled(fig):
+    return all(ax.get_xlabel() for ax in fig.axes)
+
+
+# ----------------------------------------------------------------------------- calculator
+
+
+@pytest.mark.parametrize(
+    "n, b, e, drop, per_epoch, last, steps",
+    [
+        (1000, 100, 5, False, 10, 100, 50),  # the syllabus's worked example
+        (12000, 100, 5, False, 120, 100, 600),
+        (1000, 32, 5, False, 32, 8, 160),  # what the tidy numbers hide
+        (1000, 32, 5, True, 31, 32, 155),
+    ],
+)
+def test_calculator_worked_examples_and_their_readout(n, b, e, drop, per_epoch, last, steps):
+    plan = epoch_plan(n, b, e, drop)
+    assert (plan.batches_per_epoch, plan.last_batch_size, plan.total_steps) == (per_epoch, last, steps)
+    text = describe_plan(plan)
+    assert f"batches/epoch: {per_epoch:,} |" in text and f"total steps: {steps:,} |" in text
+    assert f"weight updates: {steps:,}" in text and f"last batch {last}" in text
+    fig = plot_epoch_plan(plan)
+    assert isinstance(fig, Figure) and _labelled(fig)
+    assert f"{steps:,} steps" in fig.axes[1].get_title("left")
+    assert ("dropped" in fig.axes[0].get_title("left")) == (drop and n % b != 0)
+
+
+def test_picture_of_a_huge_epoch_is_fast_and_says_why_blocks_are_merged():
+    start = time.perf_counter()
+    fig = plot_epoch_plan(epoch_plan(60000, 1, 3))
+    figure_to_png(fig)
+    assert time.perf_counter() - start < 2.0
+    assert any("too thin" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_worked_examples_figure_and_bad_input():
+    fig = plot_worked_examples([epoch_plan(1000, 100, 5), epoch_plan(1000, 32, 5, True)])
+    assert len(fig.axes) == 2 and "155 updates" in fig.axes[1].get_title("left")
+    with pytest.raises(TypeError, match="plan must be an EpochPlan"):
+        plot_epoch_plan((1000, 32))
+    with pytest.raises(ValueError, match="plans is empty"):
+        plot_worked_examples([])
+
+
+def test_calculator_demo_wiring():
+    from course_utils.widgets import Demo, int_slider, toggle
+
+    demo = Demo(epoch_plan, plot_epoch_plan, describe=describe_plan, n_samples=int_slider("n_samples", 1000, 1, 60000),
+                batch_size=int_slider("batch_size", 100, 1, 1024), epochs=int_slider("epochs", 5, 0, 20),
+                drop_last=toggle("drop_last", False))  # fmt: skip
+    assert demo.error is None and "total steps: 50" in demo.output.outputs[0]["text"]
+    demo.update(n_samples=1000, batch_size=32, drop_last=True)
+    assert demo.result.batches_per_epoch == 31 and "n_samples=1000 batch_size=32" in demo.output.outputs[0]["text"]
+    demo.update(n_samples=10, batch_size=32)  # a batch larger than the data: a message, not a broken demo
+    assert "batch_size=32 is out of range" in demo.error
+
+
+# ----------------------------------------------------------------------------- counters
+
+
+@pytest.mark.parametrize("n, b, drop", [(1000, 32, False), (1000, 32, True), (1000, 100, False), (250, 64, True)])
+def test_history_counters_agree_with_the_calculator(n, b, drop):
+    check = count_check(n, b, 2, drop)
+    assert check.agree, check.table()
+    rows = {what: (calc, seen) for what, calc, seen in check.rows()}
+    plan = epoch_plan(n, b, 2, drop)
+    assert rows["weight updates (optimizer hook)"] == (plan.total_steps, plan.total_steps)
+    assert rows["size of the last batch"][1] == plan.last_batch_size
+    assert "calculator" in check.table()
+
+
+def test_count_check_rejects_bad_settings():
+    with pytest.raises(ValueError, match="batch_size=2000 is out of range"):
+        count_check(1000, 2000)
+    with pytest.raises(TypeError, match="epochs must be a whole number"):
+        count_check(1000, 32, 2.5)
+
+
+# ----------------------------------------------------------------------------- full vs mini vs one
+
+
+@pytest.fixture(scope="module")
+def default_comparison():
+    return compare_batch_sizes()  # the notebook's settings: 256 examples, batch 32, 5 epochs, lr 0.1
+
+
+def test_comparison_counts_updates_and_measures_every_run_from_the_same_start(default_comparison):
+    runs = runs_by_kind(default_comparison)
+    assert [r.updates for r in default_comparison.runs] == [5, 40, 1280]
+    assert len({r.loss[0] for r in runs.values()}) == 1  # same data, same starting weights
+    for r in runs.values():
+        assert r.steps[0] == 0 and r.steps[-1] == r.updates and r.steps == sorted(r.steps)
+        assert r.seconds == sorted(r.seconds) and r.seconds[0] == 0.0
+        assert all(math.isfinite(v) for v in r.loss)
+        per_epoch = r.updates // 5
+        assert all(s in r.steps for s in range(per_epoch, r.updates + 1, per_epoch))  # every epoch end measured
+
+
+def test_comparison_claims_the_notebook_makes(default_comparison):
+    runs = runs_by_kind(default_comparison)
+    full, mini, one = runs["full batch"], runs["mini-batch"], runs["one at a time"]
+
+    def at_epoch(run, epoch):
+        return run.loss[run.epochs.index(epoch)]
+
+    # against epochs: the more updates per epoch, the lower the loss after the first epoch
+    assert at_epoch(one, 1.0) < at_epoch(mini, 1.0) < at_epoch(full, 1.0)
+    # after 5 epochs the mini-batch run is far below the full-batch run
+    assert mini.final_loss < full.final_loss - 0.4
+    # against updates: after the same 5 updates, the three are close (full batch is not far ahead)
+    five = [r.loss[r.steps.index(5)] for r in (full, mini, one)]
+    assert max(five) - min(five) < 0.25
+    # one at a time with the same learning rate: noisy -- its loss goes up again between checkpoints
+    rises = sum(b > a + 0.1 for a, b in zip(one.loss, one.loss[1:]))
+    assert rises >= 3
+
+
+def test_comparison_is_deterministic_and_the_cache_changes_nothing_but_reuse():
+    a = compare_batch_sizes(batch_size=16, epochs=2, n_samples=64)
+    cache = {}
+    b = compare_batch_sizes(batch_size=16, epochs=2, n_samples=64, cache=cache)
+    for ra, rb in zip(a.runs, b.runs):
+        assert ra.loss == rb.loss and ra.steps == rb.steps and ra.history.numbers() == rb.history.numbers()
+    c = compare_batch_sizes(batch_size=8, epochs=2, n_samples=64, cache=cache)
+    assert c.runs[0].history is b.runs[0].history and c.runs[2].history is b.runs[2].history  # reused
+    assert c.runs[1].history is not b.runs[1].history and c.runs[1].updates == 16  # the one that changed
+    assert c.runs[1].kind == "mini-batch" and b.runs[1].kind == "mini-batch"
+
+
+def test_comparison_tables_and_figure(default_comparison):
+    table = default_comparison.table()
+    assert "full batch (256)" in table and "1280" in table and "seconds" not in table
+    assert "ms per update" in default_comparison.time_table()
+    assert "1280 updates" in describe_comparison(default_comparison)
+    fig = plot_batch_comparison(default_comparison)
+    assert len(fig.axes) == 3 and _labelled(fig) and fig.axes[0].get_ylabel()
+    assert fig.axes[1].get_xscale() == "log"
+
+
+def test_learning_rate_10_is_a_result_not_a_crash():
+    comp = compare_batch_sizes(batch_size=8, epochs=3, n_samples=64, lr=10.0)
+    assert isinstance(comp, BatchComparison)
+    diverged = [r for r in comp.runs if r.history.diverged]
+    assert diverged, "lr=10 should blow up at least one of the runs"
+    for r in diverged:
+        assert r.history.stop_reason == f"diverged at step {r.history.steps + 1}"
+        assert math.isnan(r.final_accuracy)
+    fig = plot_batch_comparison(comp)
+    assert "diverged at step" in " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "diverged at step" in describe_comparison(comp)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(batch_size=300), ValueError, "batch_size=300 is out of range"),
+        (dict(epochs=0), ValueError, "epochs=0 is out of range"),
+        (dict(lr=0.0), ValueError, "lr=0.0 is out of range"),
+        (dict(lr="fast"), TypeError, "lr must be a number"),
+        (dict(n_samples=1), ValueError, "n_samples=1 is out of range"),
+        (dict(cache=[]), TypeError, "cache must be a dict"),
+    ],
+)
+def test_comparison_rejects_bad_settings(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        compare_batch_sizes(**kwargs)
+    with pytest.raises(TypeError, match="compare_batch_sizes"):
+        plot_batch_comparison("not a comparison")

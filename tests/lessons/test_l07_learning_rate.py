@@ -1,0 +1,261 @@
+"""Lesson 07: the experiments are seeded, survive lr=10, and back the claims the notebook makes."""
+
+import math
+
+import pytest
+import torch
+
+from course_utils.lessons.l07_learning_rate.experiments import (
+    DescentPath,
+    compare_learning_rates,
+    descent_path,
+    descent_paths,
+    lr_sweep,
+    make_offset_line,
+    range_test_then_train,
+    train_at_lr,
+)
+from course_utils.lessons.l07_learning_rate.figures import (
+    plot_descent_path,
+    plot_descent_paths,
+    plot_lr_comparison,
+    plot_lr_run,
+    plot_lr_sweep,
+    plot_range_test_then_train,
+)
+
+SMALL = dict(n_samples=300, epochs=2)
+
+
+# ----------------------------------------------------------------------------- training at several rates
+
+
+def test_compare_is_deterministic_and_only_the_rate_differs():
+    a = compare_learning_rates((0.01, 0.3), **SMALL)
+    b = compare_learning_rates((0.01, 0.3), **SMALL)
+    assert [r.history.numbers() for r in a] == [r.history.numbers() for r in b]
+    assert a[0].history.step_loss[0] == a[1].history.step_loss[0]  # same start, same first batch
+    assert [r.settings["lr"] for r in a] == [0.01, 0.3]
+
+
+def test_the_three_regimes_of_section_1():
+    small, good, large = compare_learning_rates((0.003, 0.3, 1.0))
+    assert small.history.stop_reason == good.history.stop_reason == "finished"
+    assert good.history.epoch_val_loss[-1] < small.history.epoch_val_loss[-1] / 3
+    assert large.history.stop_reason == "diverged at step 7" and large.history.steps == 6
+    losses = large.history.step_loss
+    factors = [b / a for a, b in zip(losses[1:], losses[2:])]
+    assert all(f > 10 for f in factors) and losses[-1] > 1e17  # every step after step 2 blows it up further
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_lr_10_is_a_result_and_its_figure_draws(optimizer):
+    run = train_at_lr(10.0, optimizer=optimizer, **SMALL)
+    h = run.history
+    assert h.stop_reason in ("finished", f"diverged at step {h.steps + 1}")
+    assert all(math.isfinite(v) for v in h.step_loss)
+    plot_lr_run(run)
+    plot_lr_comparison([run, train_at_lr(0.1, optimizer=optimizer, **SMALL)])
+    if optimizer == "sgd":
+        assert h.diverged
+
+
+def test_bad_learning_rates_are_named():
+    with pytest.raises(ValueError, match="lr=0.0"):
+        train_at_lr(0.0)
+    with pytest.raises(ValueError, match=r"lrs\[1\]=-1.0"):
+        compare_learning_rates((0.1, -1.0))
+    with pytest.raises(TypeError, match="lrs must be a non-empty list"):
+        compare_learning_rates(0.1)
+    with pytest.raises(TypeError, match="lrs must be a non-empty list"):
+        compare_learning_rates(())
+    with pytest.raises(ValueError, match="optimizer='rmsprop'"):
+        train_at_lr(0.1, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="runs is empty"):
+        plot_lr_comparison([])
+
+
+# ----------------------------------------------------------------------------- the path on the loss map
+
+
+def test_descent_path_is_real_sgd_and_deterministic():
+    p = descent_path(0.42, steps=3)
+    X, y = make_offset_line(100, 1.0, seed=0).tensors
+    model = torch.nn.Linear(1, 1)
+    with torch.no_grad():
+        model.weight.fill_(-1.0)
+        model.bias.fill_(0.0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.42)
+    for k in range(1, 4):
+        loss = torch.nn.functional.mse_loss(model(X), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        assert p.path[k] == (model.weight.item(), model.bias.item())
+        assert p.losses[k - 1] == pytest.approx(loss.item())
+    assert descent_path(0.42, steps=3) == p
+
+
+def test_descent_path_does_not_touch_the_global_random_state():
+    torch.manual_seed(3)
+    expected = torch.rand(2)
+    torch.manual_seed(3)
+    descent_path(0.1, steps=5)
+    assert torch.equal(torch.rand(2), expected)
+
+
+def test_closed_forms_match_torch_linalg():
+    p = descent_path(0.1, steps=1, offset=0.7)
+    X, y = make_offset_line(100, 0.7, seed=0).tensors
+    design = torch.stack([X[:, 0].double(), torch.ones(100, dtype=torch.float64)], dim=1)
+    w, b = torch.linalg.lstsq(design, y.double()).solution[:, 0].tolist()
+    assert (p.w_best, p.b_best) == pytest.approx((w, b), rel=1e-9)
+    hessian = 2 * design.T @ design / 100
+    eig = sorted(torch.linalg.eigvalsh(hessian).tolist(), reverse=True)
+    assert p.curvatures == pytest.approx(eig, rel=1e-9)
+    vec = torch.linalg.eigh(hessian)[1][:, 1]
+    assert abs(float(vec @ torch.tensor(p._steep_direction(), dtype=torch.float64))) == pytest.approx(1.0)
+
+
+def test_loss_map_matches_the_data_and_the_optimum():
+    p = descent_path(0.1, steps=1)
+    X, y = make_offset_line(100, 1.0, seed=0).tensors
+    for w, b in [(0.0, 0.0), (2.0, -1.0), (-1.0, 3.0)]:
+        direct = ((w * X + b - y) ** 2).mean().item()
+        assert p.loss_at(w, b) == pytest.approx(direct, rel=1e-5)
+    eps = 1e-3
+    for dw, db in [(eps, 0), (-eps, 0), (0, eps), (0, -eps)]:
+        assert p.loss_at(p.w_best + dw, p.b_best + db) > p.best_loss
+
+
+def test_the_four_regimes_and_the_numbers_the_notebook_quotes():
+    paths = descent_paths((0.04, 0.5, 0.9, 1.1))
+    assert [p.kind for p in paths] == ["slow creep", "direct descent", "zig-zag", "flies off"]
+    p = paths[0]
+    assert p.curvatures[0] == pytest.approx(4.27, abs=0.01) and p.curvatures[1] == pytest.approx(0.32, abs=0.01)
+    assert p.condition_number == pytest.approx(13.3, abs=0.1) and p.critical_lr == pytest.approx(0.468, abs=1e-3)
+    creep, direct, zigzag, off = paths
+    assert zigzag.losses[-1] < direct.losses[-1] < creep.losses[-1]  # the zig-zag ends closest
+    assert off.losses[-1] > 1e4 * off.losses[0]  # flew off
+    growth = [b / a for a, b in zip(off.losses[-6:], off.losses[-5:])]
+    assert all(g == pytest.approx(1.44, rel=0.05) for g in growth)  # (1 - 1.1 * 2) ** 2
+    # direct descent: lr = 1/curvature removes the steep part in one step
+    assert not direct.zigzags and zigzag.zigzags
+
+
+def test_the_critical_rate_is_a_sharp_boundary():
+    below, above = descent_paths((0.98, 1.02), steps=400)
+    assert below.stop_reason == "finished" and below.losses[-1] == pytest.approx(below.best_loss, rel=1e-3)
+    assert above.stop_reason.startswith("diverged at step") and above.kind == "flies off"
+
+
+def test_centred_inputs_round_the_valley_q2():
+    a, b = descent_path(0.42), descent_path(0.42, offset=0.0)
+    assert a.kind == "zig-zag" and b.kind == "direct descent"
+    assert b.curvatures[0] == pytest.approx(2.0, abs=0.05) and b.curvatures[1] == pytest.approx(0.69, abs=0.05)
+    assert b.critical_lr == pytest.approx(1.0, abs=0.01)
+    assert b.distance_left < a.distance_left / 100
+
+
+def test_huge_rate_stops_cleanly_and_draws():
+    p = descent_path(10.0, steps=50)
+    assert p.stop_reason.startswith("diverged at step") and p.kind == "flies off"
+    assert int(p.stop_reason.split()[-1]) < 5 and len(p.losses) == len(p.path) <= 5
+    assert all(math.isfinite(w) and math.isfinite(b) for w, b in p.path)
+    plot_descent_path(p)
+    plot_descent_paths([p, descent_path(0.1)])
+
+
+def test_mini_batch_paths_are_noisy_but_seeded():
+    a = descent_path(0.1, batch_size=10, steps=20)
+    assert a == descent_path(0.1, batch_size=10, steps=20)
+    assert a.path != descent_path(0.1, steps=20).path
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(lr=-0.1), ValueError, "lr=-0.1"),
+        (dict(steps=0), ValueError, "steps=0"),
+        (dict(steps=2.5), TypeError, "steps"),
+        (dict(batch_size=0), ValueError, "batch_size=0"),
+        (dict(offset=float("nan")), ValueError, "offset"),
+        (dict(start=(float("inf"), 0.0)), ValueError, "start"),
+    ],
+)
+def test_descent_path_bad_input(kwargs, error, words):
+    settings = dict(lr=0.1) | kwargs
+    with pytest.raises(error, match=words):
+        descent_path(**settings)
+
+
+def test_descent_paths_bad_fraction():
+    with pytest.raises(ValueError, match="fraction=0.0"):
+        descent_paths((0.5, 0.0))
+    with pytest.raises(ValueError, match="paths is empty"):
+        plot_descent_paths([])
+
+
+def test_descent_path_is_a_dataclass_with_the_documented_fields():
+    assert {"lr", "path", "losses", "stop_reason", "curvatures"} <= set(DescentPath.__dataclass_fields__)
+
+
+# ----------------------------------------------------------------------------- range test, then train
+
+
+def test_range_test_then_train_backs_section_5():
+    rt = range_test_then_train()
+    assert rt.weights_unchanged and rt.optimizer_unchanged
+    assert rt.test.stop_reason == "loss blew up at step 84"
+    assert rt.test.min_loss_lr == pytest.approx(0.45, abs=0.01)
+    assert rt.test.suggested_lr == pytest.approx(rt.test.min_loss_lr / 10)
+    low, mid, high = (r.history for r in rt.runs)
+    assert high.diverged and not mid.diverged and not low.diverged
+    assert mid.epoch_val_loss[-1] < low.epoch_val_loss[-1] / 3
+    assert rt.labels == ["0.01 x suggested", "suggested", "30 x suggested"]
+    plot_range_test_then_train(rt)
+
+
+def test_range_test_then_train_with_adam_and_is_deterministic():
+    a = range_test_then_train(optimizer="adam", n_samples=300, epochs=1, num_steps=40)
+    b = range_test_then_train(optimizer="adam", n_samples=300, epochs=1, num_steps=40)
+    assert a.test == b.test and [r.history.numbers() for r in a.runs] == [r.history.numbers() for r in b.runs]
+    assert a.weights_unchanged and a.optimizer_unchanged
+    with pytest.raises(ValueError, match="low_factor=0.0"):
+        range_test_then_train(low_factor=0.0)
+    with pytest.raises(ValueError, match="optimizer='lbfgs'"):
+        range_test_then_train(optimizer="lbfgs")
+
+
+# ----------------------------------------------------------------------------- the sweep
+
+
+def test_sweep_marks_divergence_and_summarises():
+    sweep = lr_sweep([0.01, 0.3, 10.0], **SMALL)
+    assert sweep.diverged_at["sgd"][2] is not None and math.isnan(sweep.final_loss["sgd"][2])
+    assert sweep.diverged_at["adam"][2] is None and math.isfinite(sweep.final_loss["adam"][2])
+    assert sweep.first_divergence("sgd") == 10.0 and sweep.first_divergence("adam") is None
+    lr, loss = sweep.best("sgd")
+    assert loss == min(v for v in sweep.final_loss["sgd"] if math.isfinite(v))
+    low, high = sweep.good_range("sgd")
+    assert low <= lr <= high and sweep.good_decades("sgd") >= 0
+    assert lr_sweep([0.01, 0.3, 10.0], **SMALL) == sweep
+    plot_lr_sweep(sweep)
+
+
+def test_sweep_bad_input():
+    with pytest.raises(TypeError, match="optimizers must be a list"):
+        lr_sweep([0.1], optimizers="sgd")
+    with pytest.raises(ValueError, match="optimizers='nag'"):
+        lr_sweep([0.1], optimizers=("sgd", "nag"))
+    with pytest.raises(ValueError, match=r"lrs\[0\]"):
+        lr_sweep([-0.1])
+
+
+def test_the_sweep_claims_the_notebook_makes():
+    """The notebook compares all 22 numbers under nbval; here the claims, on the rates that decide them."""
+    sweep = lr_sweep([10**-1.5, 10**-0.5, 1.0, 10.0])
+    assert sweep.best("sgd")[0] == pytest.approx(10**-0.5) and sweep.best("adam")[0] == pytest.approx(10**-1.5)
+    assert sweep.best("adam")[1] < sweep.best("sgd")[1]
+    assert sweep.first_divergence("sgd") == pytest.approx(1.0) and sweep.first_divergence("adam") is None
+    assert sweep.final_loss["adam"][-1] > 1e4 * sweep.best("adam")[1]

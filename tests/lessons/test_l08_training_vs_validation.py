@@ -1,0 +1,151 @@
+"""Lesson 08: under-, good and overfitting from real runs; the best checkpoint; early stopping."""
+
+import pytest
+import torch
+from torch.utils.data import TensorDataset
+
+from course_utils import EarlyStopping, evaluate, make_mlp, train
+from course_utils.data import label_noise_floor
+from course_utils.lessons.l08_training_vs_validation.experiments import (
+    MAX_TRAIN,
+    N_VAL,
+    FitRun,
+    fit_many,
+    fit_moons,
+    fit_report,
+    moons_pool,
+)
+from course_utils.lessons.l08_training_vs_validation.figures import (
+    plot_boundary,
+    plot_curves,
+    plot_fit,
+    plot_fit_gallery,
+)
+
+OVER = dict(width=64, depth=2, n_train=100, epochs=300, label_noise=0.1)
+
+
+@pytest.fixture(scope="module")
+def over():
+    return fit_moons(**OVER)
+
+
+def test_same_seed_same_numbers():
+    a, b = fit_moons(epochs=20), fit_moons(epochs=20)
+    assert a.history.numbers() == b.history.numbers()
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
+    assert fit_moons(epochs=20, seed=1).history.epoch_val_loss != a.history.epoch_val_loss
+
+
+def test_pool_is_nested_and_flips_are_nested():
+    train10, val10, flipped10 = moons_pool(0.1)
+    train30, val30, flipped30 = moons_pool(0.3)
+    assert len(train10) == MAX_TRAIN and len(val10) == N_VAL
+    assert torch.equal(train10.tensors[0], train30.tensors[0])  # the same points, whatever the noise
+    assert bool((flipped30 | ~flipped10).all())  # more noise flips a superset of the labels
+    assert 0.07 < flipped10.float().mean().item() < 0.13
+    clean, _, none = moons_pool(0.0)
+    assert not none.any()
+    assert torch.equal(clean.tensors[1][~flipped10], train10.tensors[1][~flipped10])
+    small, big = fit_moons(n_train=50, epochs=1), fit_moons(n_train=200, epochs=1)
+    assert torch.equal(small.train_set.tensors[0], big.train_set.tensors[0][:50])
+
+
+def test_the_loop_is_train_bit_for_bit():
+    run = fit_moons(width=32, depth=2, n_train=100, epochs=40, label_noise=0.1)
+    pool, val_set, _ = moons_pool(0.1)
+    data = TensorDataset(pool.tensors[0][:100], pool.tensors[1][:100])
+    model = make_mlp(2, (32, 32), 2, seed=1000)
+    h = train(model, data, optimizer=torch.optim.Adam(model.parameters(), lr=0.01), epochs=40, batch_size=100,
+              shuffle=False, val_data=val_set)  # fmt: skip
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), run.model.parameters()))
+    assert h.epoch_train_loss == run.history.epoch_train_loss
+    assert h.epoch_val_loss == run.history.epoch_val_loss
+    assert h.epoch_val_acc == run.history.epoch_val_acc
+    assert h.epoch_train_acc == run.history.epoch_train_acc
+
+
+def test_overfitting_is_unmistakable(over):
+    r = fit_report(over)
+    assert r["best_epoch"] < 60
+    assert r["last_val_loss"] > 3 * r["best_val_loss"]  # the notebook: "more than four times"
+    assert r["last_train_loss"] < label_noise_floor(0.1) / 3  # far below what new data allow: memorised
+    assert r["last_train_acc"] > 0.95 and r["last_val_acc"] < r["best_val_acc"]
+    assert r["lowest_train_loss"] == r["last_train_loss"]  # the lowest training loss is the worst validation
+    assert r["flipped_in_train"] == int(over.flipped.sum()) > 5
+
+
+def test_underfit_and_good_fit():
+    under = fit_report(fit_moons(depth=0, n_train=1000, epochs=150, label_noise=0.1))
+    good = fit_report(fit_moons(width=64, depth=2, n_train=1000, epochs=150, label_noise=0.1))
+    assert abs(under["last_train_loss"] - under["last_val_loss"]) < 0.05  # close together ...
+    assert under["last_val_loss"] > good["last_val_loss"] + 0.08  # ... and both high
+    assert abs(good["last_train_loss"] - good["last_val_loss"]) < 0.05
+    assert good["last_val_loss"] < good["best_val_loss"] * 1.1  # no real rise: a good fit
+    assert label_noise_floor(0.1) < good["last_val_loss"] < 0.4
+
+
+def test_best_model_and_early_stopping_agree(over):
+    pool, val_set, _ = moons_pool(0.1)
+    assert evaluate(over.best_model, val_set)[0] == over.history.best_val_loss
+    data = TensorDataset(pool.tensors[0][:100], pool.tensors[1][:100])
+    model = make_mlp(2, (64, 64), 2, seed=1000)
+    h = train(model, data, optimizer=torch.optim.Adam(model.parameters(), lr=0.01), epochs=300, batch_size=100,
+              shuffle=False, val_data=val_set, callbacks=[EarlyStopping(patience=20)])  # fmt: skip
+    assert h.stop_reason == f"early stopping at epoch {over.history.best_epoch + 20}"
+    assert h.best_epoch == over.history.best_epoch and h.restored_best
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), over.best_model.parameters()))
+
+
+def test_more_data_shrinks_the_gap():
+    gaps = []
+    for n in (100, 400):
+        r = fit_report(fit_moons(width=64, depth=2, n_train=n, epochs=150, label_noise=0.1))
+        gaps.append(r["last_val_loss"] - r["last_train_loss"])
+    assert gaps[0] > 2 * gaps[1]
+
+
+def test_bad_input_names_the_argument(over):
+    with pytest.raises(ValueError, match="width=0"):
+        fit_moons(width=0)
+    with pytest.raises(ValueError, match="depth=5"):
+        fit_moons(depth=5)
+    with pytest.raises(ValueError, match=f"n_train={MAX_TRAIN + 1}"):
+        fit_moons(n_train=MAX_TRAIN + 1)
+    with pytest.raises(TypeError, match="epochs must be a whole number"):
+        fit_moons(epochs=10.5)
+    with pytest.raises(ValueError, match="label_noise=0.6"):
+        fit_moons(label_noise=0.6)
+    with pytest.raises(ValueError, match="lr=0.0"):
+        fit_moons(lr=0.0)
+    with pytest.raises(ValueError, match="optimizer='lbfgs'"):
+        fit_moons(optimizer="lbfgs")
+    with pytest.raises(TypeError, match="fit_moons"):
+        fit_report("run")
+    with pytest.raises(TypeError, match="fit_moons"):
+        plot_fit(over.history)
+    with pytest.raises(ValueError, match="one title per run"):
+        plot_fit_gallery([over], ["a", "b"])
+
+
+def test_lr_10_survives_and_a_blow_up_still_draws():
+    for optimizer in ("adam", "sgd"):
+        run = fit_moons(lr=10, optimizer=optimizer, epochs=30)
+        assert run.history.stop_reason == "finished" or run.history.stop_reason.startswith("diverged at step")
+        plot_fit(run)
+    blown = fit_moons(lr=1e4, optimizer="momentum", epochs=30)
+    assert blown.history.stop_reason.startswith("diverged at step")
+    assert blown.history.diverged
+    assert blown.summary().startswith("diverged at step")
+    plot_fit(blown)
+
+
+def test_figures_draw(over):
+    fig = plot_fit(over)
+    assert len(fig.axes) == 2 and fig.axes[1].get_yscale() == "log"
+    plot_curves(over, log=False, stop_epoch=49)
+    plot_boundary(fit_moons(depth=0, epochs=5))
+    runs = fit_many([dict(depth=0, epochs=5), dict(epochs=5)])
+    assert all(isinstance(r, FitRun) for r in runs)
+    assert len(plot_fit_gallery(runs, ["under", "over"]).axes) == 4
+    assert "last epoch: train loss" in over.summary()

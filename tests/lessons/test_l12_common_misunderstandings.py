@@ -1,0 +1,86 @@
+"""Lesson 12: each tiny run really refutes its misunderstanding; the quiz widget wires the checkers."""
+
+import math
+
+import pytest
+
+from course_utils.lessons.l12_common_misunderstandings import ch12
+from course_utils.lessons.l12_common_misunderstandings.experiments import (
+    batch_anatomy,
+    batch_size_effect,
+    noise_floor,
+    too_many_epochs,
+    updates_in_one_epoch,
+)
+from course_utils.lessons.l12_common_misunderstandings.quiz_widget import quiz
+
+
+def test_one_epoch_holds_many_updates_and_each_moves_the_weights():
+    r = updates_in_one_epoch(1000, 32)
+    assert r.updates == 32 and r.weights_changed == 32
+    assert updates_in_one_epoch(200, 200).updates == 1
+
+
+def test_a_batch_is_many_samples_and_its_loss_their_mean():
+    r = batch_anatomy(16)
+    assert r.x_shape == (16, 10) and r.y_shape == (16,) and len(r.per_example_loss) == 16
+    assert math.isclose(sum(r.per_example_loss) / 16, r.batch_loss, rel_tol=1e-6)
+    assert r.grad_difference < 1e-6
+
+
+def test_converged_loss_sits_at_the_noise_floor_not_zero():
+    r = noise_floor(noise=0.5)
+    assert r.loss_after[-1] > 0.2  # nowhere near zero
+    assert abs(r.loss_after[-1] - r.best_possible) < 1e-3  # but as good as any line can be
+    assert abs(r.loss_after[-1] - r.loss_after[-3]) < 1e-3  # and no longer improving
+
+
+def test_more_epochs_make_validation_worse_while_training_improves():
+    r = too_many_epochs(epochs=150, n_train=100)
+    assert r.best_epoch < 100
+    assert r.final_val_loss > r.best_val_loss * 1.5
+    assert r.final_train_loss < r.best_train_loss
+
+
+def test_batch_size_changes_the_result_not_only_the_speed():
+    r = batch_size_effect((8, 512), epochs=3)
+    assert r.steps == [300, 6]
+    assert r.final_train_loss[1] > r.final_train_loss[0] + 0.05
+
+
+def test_runs_are_deterministic():
+    assert noise_floor() == noise_floor()
+    assert batch_anatomy(8) == batch_anatomy(8)
+
+
+def test_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match="batch_size=0 is out of range"):
+        updates_in_one_epoch(100, 0)
+    with pytest.raises(TypeError, match="epochs must be a whole number"):
+        too_many_epochs(epochs=2.5)
+
+
+@pytest.mark.parametrize("question", ch12.QUESTIONS, ids=lambda q: q.name)
+def test_every_quiz_question_right_wrong_and_untouched(question):
+    assert question.feedback(question.correct).correct is True
+    wrong = next(k for k in question.options if k != question.correct)
+    fb = question.feedback(wrong)
+    assert fb.correct is False and fb.message == question.explanations[wrong]
+    assert question.feedback(...).correct is None
+    assert question.question  # the quiz shows the question text
+
+
+def test_quiz_widget_checks_answers_and_keeps_score():
+    box = quiz(ch12.QUESTIONS[:2], title="T")
+    score, first = box.children[0], box.children[1]
+    _, choices, button, feedback = first.children
+    button.click()
+    assert "Pick an option first" in feedback.value and "0 answered" in score.value
+    choices.value = ch12.q1.correct
+    button.click()
+    assert "Correct!" in feedback.value and "1 of 2 right" in score.value
+    choices.value = "a"
+    button.click()
+    assert "Not quite." in feedback.value and "0 of 2 right" in score.value
+    with pytest.raises(TypeError, match="ChoiceExercise"):
+        quiz([])
