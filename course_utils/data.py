@@ -32,6 +32,8 @@ __all__ = [
     "split_train_val",
     "load_digits_split",
     "make_loader",
+    "batch_loader",
+    "check_batch_size",
     "POWERS_OF_TWO",
     "EpochPlan",
     "epoch_plan",
@@ -269,13 +271,23 @@ def make_loader(
     indexed in one go, instead of fetching rows one by one and stacking them.
     """
     dataset = as_dataset(dataset, "dataset")
+    return batch_loader(dataset, check_batch_size(batch_size, len(dataset)), shuffle=shuffle, drop_last=drop_last,
+                        seed=seed)  # fmt: skip
+
+
+def check_batch_size(batch_size: object, n_samples: int) -> int:
+    """``batch_size`` as an int from 1 to ``n_samples``, or an error saying what is allowed."""
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    n = len(dataset)
-    if batch_size > n:
+    if batch_size > n_samples:
         raise ValueError(
-            f"batch_size={batch_size} is larger than the data set ({n} examples). "
-            f"Allowed: 1 to {n}; batch_size={n} is full-batch training."
+            f"batch_size={batch_size} is larger than the data set ({n_samples} examples). "
+            f"Allowed: 1 to {n_samples}; batch_size={n_samples} is full-batch training."
         )
+    return batch_size
+
+
+def batch_loader(dataset: TensorDataset, batch_size: int, *, shuffle: bool, drop_last: bool, seed: int) -> DataLoader:
+    """:func:`make_loader` for arguments already checked (``train()`` checks them once, at its edge)."""
     generator = make_generator(seed)
     order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
     sampler = BatchSampler(order, batch_size=batch_size, drop_last=bool(drop_last))

@@ -30,7 +30,7 @@ from .contract import (
     default_loss_fn,
     preserved_random_state,
 )
-from .data import as_dataset, make_loader
+from .data import as_dataset, batch_loader, check_batch_size
 from .history import History
 
 __all__ = ["train", "evaluate", "resolve_device", "Callback", "Data"]
@@ -251,8 +251,8 @@ def _prepare(model, data, optimizer, epochs, batch_size, loss_fn, shuffle, drop_
     callbacks = check_callbacks(callbacks)
     if _in_memory(data):
         tensors = as_dataset(data, "data")
-        batches = make_loader(tensors, 32 if batch_size is None else batch_size, shuffle=shuffle, drop_last=drop_last,
-                              seed=seed)  # fmt: skip
+        size = check_batch_size(32 if batch_size is None else batch_size, len(tensors))
+        batches = batch_loader(tensors, size, shuffle=shuffle, drop_last=drop_last, seed=seed)
     else:
         tensors, batches = None, _as_batches(data, "data", batch_size, shuffle, drop_last, seed)
         if batches is data and (batch_size is not None or not shuffle or drop_last or seed != 0):

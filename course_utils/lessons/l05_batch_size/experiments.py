@@ -114,10 +114,10 @@ def train_batch_size(
     ``scale_lr=True``: ``lr`` is the rate for batch 32 and is scaled linearly, ``lr * batch_size / 32``.
     A rate so large that the loss blows up ends the run with ``stop_reason == "diverged at step N"``.
     """
-    batch_size = check_int("batch_size", batch_size, minimum=1, maximum=N_TRAIN)
+    batch_size = check_int("batch_size", batch_size, minimum=1, maximum=N_TRAIN)  # checked once, here
     lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
     epochs = check_int("epochs", epochs, minimum=0)
-    lr_used = scaled_lr(lr, batch_size) if scale_lr else lr
+    lr_used = lr * batch_size / BASE_BATCH if scale_lr else lr  # scaled_lr's rule, on checked numbers
     train_set, val_set = lesson_data(seed)
     model = lesson_model(seed)
     history = train(

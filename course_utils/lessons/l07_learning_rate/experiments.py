@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
 from torch import nn
@@ -28,7 +28,7 @@ from ...repro import make_generator
 from ...runs import DATASETS, MODEL_SEED_OFFSET, Run, make_data, run_training
 
 __all__ = [
-    "LESSON_DATA",
+    "Problem",
     "compare_learning_rates",
     "train_at_lr",
     "make_offset_line",
@@ -41,67 +41,61 @@ __all__ = [
     "lr_sweep",
 ]
 
-LESSON_DATA = dict(data="regression", n_samples=1000, hidden=(32,), batch_size=32, epochs=5)
-"""The lesson's standard problem: 1,000 examples of the 8-feature regression data (800 to train,
-200 to validate), a 8 -> 32 -> 1 MLP, batches of 32, 5 epochs (125 optimizer steps)."""
+@dataclass(frozen=True)
+class Problem:
+    """The lesson's standard problem, shared by every experiment that trains at some learning rate.
+
+    1,000 examples of the 8-feature regression data (800 to train, 200 to validate), an
+    8 -> 32 -> 1 MLP, batches of 32, 5 epochs (125 optimizer steps). Every experiment below takes
+    these as keyword arguments (``lr_sweep(batch_size=128)``) and passes them on unchanged.
+    """
+
+    data: str = "regression"
+    n_samples: int = 1000
+    hidden: tuple[int, ...] = (32,)
+    batch_size: int = 32
+    epochs: int = 5
+    seed: int = 0
+
+    @classmethod
+    def of(cls, settings: dict) -> Problem:
+        """The problem with these settings changed; an unknown setting is named in the error."""
+        unknown = sorted(set(settings) - {f.name for f in fields(cls)})
+        if unknown:
+            allowed = ", ".join(f.name for f in fields(cls))
+            raise TypeError(f"unknown setting {unknown[0]!r}. The lesson's problem has: {allowed}.")
+        problem = cls(**settings)
+        check_choice("data", problem.data, DATASETS)
+        return replace(problem, hidden=tuple(problem.hidden))
+
+    def train(self, lr: float, optimizer: str = "sgd") -> Run:
+        """A fresh MLP trained at ``lr``: the same start and the same batches for every rate."""
+        return run_training(data=self.data, n_samples=self.n_samples, hidden=self.hidden, optimizer=optimizer,
+                            lr=_lr("lr", lr), batch_size=self.batch_size, epochs=self.epochs, seed=self.seed)
 
 
 def _lr(name: str, value: float) -> float:
     return check_float(name, value, minimum=0.0, strict_minimum=True)
 
 
-def train_at_lr(
-    lr: float = 0.1,
-    *,
-    optimizer: str = "sgd",
-    data: str = "regression",
-    n_samples: int = 1000,
-    hidden: Sequence[int] = (32,),
-    batch_size: int = 32,
-    epochs: int = 5,
-    seed: int = 0,
-) -> Run:
-    """Train a fresh MLP at learning rate ``lr`` (the lesson's standard problem by default).
+def train_at_lr(lr: float = 0.1, *, optimizer: str = "sgd", **problem: object) -> Run:
+    """Train a fresh MLP at learning rate ``lr`` on the lesson's :class:`Problem` (change it by keyword).
 
     A rate so large that the loss becomes NaN or infinite is a result, not an error: the run
     stops and ``run.history.stop_reason`` says ``"diverged at step N"``.
     """
-    return run_training(
-        data=data, n_samples=n_samples, hidden=hidden, optimizer=optimizer, lr=_lr("lr", lr),
-        batch_size=batch_size, epochs=epochs, seed=seed,
-    )  # fmt: skip
+    return Problem.of(problem).train(lr, optimizer)
 
 
-def compare_learning_rates(
-    lrs: Sequence[float] = (0.003, 0.3, 1.0),
-    *,
-    optimizer: str = "sgd",
-    data: str = "regression",
-    n_samples: int = 1000,
-    hidden: Sequence[int] = (32,),
-    batch_size: int = 32,
-    epochs: int = 5,
-    seed: int = 0,
-) -> list[Run]:
+def compare_learning_rates(lrs: Sequence[float] = (0.003, 0.3, 1.0), *, optimizer: str = "sgd",
+                           **problem: object) -> list[Run]:  # fmt: skip
     """Train the *same* starting model on the *same* batches once per learning rate.
 
     Only the learning rate differs between the runs: data, starting weights and batch order are
-    seeded identically.
+    seeded identically (the lesson's :class:`Problem`, changed by keyword).
     """
-    lrs = _lr_list(lrs)
-    return [
-        train_at_lr(
-            lr,
-            optimizer=optimizer,
-            data=data,
-            n_samples=n_samples,
-            hidden=hidden,
-            batch_size=batch_size,
-            epochs=epochs,
-            seed=seed,
-        )  # fmt: skip
-        for lr in lrs
-    ]
+    setting = Problem.of(problem)
+    return [setting.train(lr, optimizer) for lr in _lr_list(lrs)]
 
 
 def _lr_list(lrs: Sequence[float], name: str = "lrs") -> list[float]:
@@ -324,41 +318,33 @@ class RangeTestThenTrain:
 
 
 def range_test_then_train(
-    *,
-    optimizer: str = "sgd",
-    data: str = "regression",
-    n_samples: int = 1000,
-    hidden: Sequence[int] = (32,),
-    batch_size: int = 32,
-    epochs: int = 5,
-    low_factor: float = 0.01,
-    high_factor: float = 30.0,
-    num_steps: int = 100,
-    seed: int = 0,
-) -> RangeTestThenTrain:
+    *, optimizer: str = "sgd", low_factor: float = 0.01, high_factor: float = 30.0, num_steps: int = 100,
+    **problem: object,
+) -> RangeTestThenTrain:  # fmt: skip
     """Run :func:`course_utils.lr_finder.lr_range_test` on the lesson's model, then train at its
-    suggestion, at ``low_factor`` times it and at ``high_factor`` times it.
+    suggestion, at ``low_factor`` times it and at ``high_factor`` times it (the lesson's
+    :class:`Problem`, changed by keyword).
 
     Also checks, bit for bit, that the test left the model and the optimizer as it found them.
     """
     check_choice("optimizer", optimizer, OPTIMIZERS)
-    check_choice("data", data, DATASETS)
+    setting = Problem.of(problem)
     low_factor = check_float("low_factor", low_factor, minimum=0.0, strict_minimum=True)
     high_factor = check_float("high_factor", high_factor, minimum=0.0, strict_minimum=True)
-    train_set, _ = make_data(data, n_samples, 0.2, 0.0, seed)
+    train_set, _ = make_data(setting.data, setting.n_samples, 0.2, 0.0, setting.seed)
     X, y = train_set.tensors
     n_out = y.shape[1] if y.is_floating_point() else int(y.max()) + 1
-    model = make_mlp(X.shape[1], tuple(hidden), n_out, seed=seed + MODEL_SEED_OFFSET)  # the start run_training uses
+    model = make_mlp(X.shape[1], setting.hidden, n_out, seed=setting.seed + MODEL_SEED_OFFSET)  # as run_training
     opt = make_optimizer(optimizer, model, 1e-3)
     before = [p.detach().clone() for p in model.parameters()]
     lr_before = opt.param_groups[0]["lr"]
-    test = lr_range_test(model, train_set, optimizer=opt, batch_size=batch_size, num_steps=num_steps, seed=seed)
+    test = lr_range_test(model, train_set, optimizer=opt, batch_size=setting.batch_size, num_steps=num_steps,
+                         seed=setting.seed)  # fmt: skip
     weights_unchanged = all(torch.equal(a, p) for a, p in zip(before, model.parameters()))
     optimizer_unchanged = opt.param_groups[0]["lr"] == lr_before and not opt.state
     chosen = [test.suggested_lr * low_factor, test.suggested_lr, test.suggested_lr * high_factor]
     labels = [f"{low_factor:g} x suggested", "suggested", f"{high_factor:g} x suggested"]
-    runs = [train_at_lr(lr, optimizer=optimizer, data=data, n_samples=n_samples, hidden=hidden,
-                        batch_size=batch_size, epochs=epochs, seed=seed) for lr in chosen]  # fmt: skip
+    runs = [setting.train(lr, optimizer) for lr in chosen]
     return RangeTestThenTrain(test, runs, labels, weights_unchanged, optimizer_unchanged)
 
 
@@ -397,22 +383,15 @@ class LrSweep:
         return min(bad) if bad else None
 
 
-def lr_sweep(
-    lrs: Sequence[float] | None = None,
-    *,
-    optimizers: Sequence[str] = ("sgd", "adam"),
-    data: str = "regression",
-    n_samples: int = 1000,
-    hidden: Sequence[int] = (32,),
-    batch_size: int = 32,
-    epochs: int = 5,
-    seed: int = 0,
-) -> LrSweep:
+def lr_sweep(lrs: Sequence[float] | None = None, *, optimizers: Sequence[str] = ("sgd", "adam"),
+             **problem: object) -> LrSweep:  # fmt: skip
     """Train once per optimizer and learning rate (1e-4, 3e-4, 1e-3, ... 10 by default: 2 per factor of 10).
 
-    Every run starts from the same weights and sees the same batches; the result is the validation
-    loss after training, or NaN (with the step) when the run diverged.
+    Every run starts from the same weights and sees the same batches (the lesson's :class:`Problem`,
+    changed by keyword); the result is the validation loss after training, or NaN (with the step)
+    when the run diverged.
     """
+    setting = Problem.of(problem)
     if lrs is None:
         lrs = [10 ** (k / 2) for k in range(-8, 3)]
     lrs = sorted(_lr_list(lrs))
@@ -425,10 +404,7 @@ def lr_sweep(
     for name in optimizers:
         final[name], diverged[name] = [], []
         for lr in lrs:
-            h = train_at_lr(lr, optimizer=name, data=data, n_samples=n_samples, hidden=hidden,
-                            batch_size=batch_size, epochs=epochs, seed=seed).history  # fmt: skip
+            h = setting.train(lr, name).history
             final[name].append(h.epoch_val_loss[-1] if not h.diverged and h.epoch_val_loss else math.nan)
             diverged[name].append(h.diverged_at_step)
-    settings = dict(data=data, n_samples=n_samples, hidden=tuple(hidden), batch_size=batch_size, epochs=epochs,
-                    seed=seed)  # fmt: skip
-    return LrSweep(list(lrs), final, diverged, settings)
+    return LrSweep(list(lrs), final, diverged, asdict(setting))
