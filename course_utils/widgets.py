@@ -6,6 +6,11 @@ controls with: a readout of the settings used (``batch_size=32 lr=0.001 ...``), 
 result, and the new plot. A failing setting shows its error message instead of a plot, and the
 demo keeps working.
 
+Where there is no widget manager (GitHub, nbconvert, the course's website), a widget shows
+nothing. So every demo is displayed as a :class:`StaticView`: next to the live widget, its output
+holds a ``text/html`` copy of the current readout and picture (with alt text). JupyterLab, Colab
+and VS Code draw the widget and ignore the copy; static renderers show the copy.
+
 Typical use in a notebook (one line per demo)::
 
     Demo(syllabus_example, plot_history, batch_size=batch_size_slider(), lr=lr_slider(), epochs=epochs_slider())
@@ -14,6 +19,7 @@ Typical use in a notebook (one line per demo)::
 from __future__ import annotations
 
 import base64
+import html
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +42,8 @@ __all__ = [
     "toggle",
     "BATCH_SIZES",
     "step_through_demo",
+    "StaticView",
+    "static_html",
 ]
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -88,6 +96,47 @@ def toggle(name: str, value: bool = True) -> W.Checkbox:
     return W.Checkbox(value=value, description=name, style=_STYLE, indent=False)
 
 
+class StaticView(W.VBox):
+    """A VBox whose display also carries ``text/html`` from ``fallback()``, for renderers without widgets.
+
+    Front ends with a widget manager (JupyterLab, Colab, VS Code) prefer the widget view and ignore
+    the html; GitHub, nbconvert and the course's website show it instead of an empty box.
+    """
+
+    def __init__(self, children: Any = (), *, fallback: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(children, **kwargs)
+        self._static_fallback = fallback
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            bundle["text/html"] = self._static_fallback()
+        return bundle
+
+
+def static_html(text: str, png: bytes | None = None, alt: str = "", note: str = "") -> str:
+    """The static copy of a demo: its text (readout and result), its picture with ``alt`` text, a note."""
+    parts = ['<div class="tll-static-fallback">']
+    if text:
+        parts.append(f'<pre class="tll-static-text">{html.escape(text.rstrip())}</pre>')
+    if png is not None:
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f'<img src="data:image/png;base64,{data}" alt="{html.escape(" ".join(alt.split()))}">')
+    if note:
+        parts.append(f'<p class="tll-static-note"><em>{html.escape(note)}</em></p>')
+    return "\n".join([*parts, "</div>"])
+
+
+_NOTE = "A still picture of this demo at the settings above. Open the notebook to move the controls."
+_STEP_NOTE = "A still picture of this output. Open the notebook to press the buttons and step through."
+
+
+def _alt(titles: list[str], text: str) -> str:
+    """Alt text: what the plot is (its titles), then the settings and the result it shows."""
+    shown = "; ".join(t for t in titles if t) or "plot"
+    return f"{shown}. {text}"
+
+
 def _format(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -129,6 +178,7 @@ class Demo:
         self.error: str | None = None
         self._holding = False
         self._figure: Figure | None = None  # drawn into again on every refresh (see course_utils.canvas)
+        self._static = ""  # the text/html copy of the current output (see StaticView)
         children: list[W.Widget] = list(controls.values())
         if manual:
             button = W.Button(description="Run", button_style="primary", icon="play")
@@ -137,7 +187,8 @@ class Demo:
         else:
             for widget in controls.values():
                 widget.observe(self._on_change, names="value")
-        self.widget = W.VBox([W.HBox(children, layout=W.Layout(flex_flow="row wrap")), self.output])
+        self.widget = StaticView([W.HBox(children, layout=W.Layout(flex_flow="row wrap")), self.output],
+                                 fallback=lambda: self._static)  # fmt: skip
         self.widget.add_class("tll-demo")  # CSS hooks for the browser tests
         self.output.add_class("tll-demo-output")
         self.refresh()
@@ -180,27 +231,32 @@ class Demo:
             self.result = self.run(**settings, **self.fixed)
             text = self.describe(self.result)
             drawing = time.perf_counter()
-            png, self._figure = _render(lambda: self.draw(self.result), self._figure)
+            png, self._figure, titles = _render(lambda: self.draw(self.result), self._figure)
             self.draw_timings.append(time.perf_counter() - drawing)
             self.error = None
-            outputs = [_stream(f"{readout}\n{text}\n" if text else f"{readout}\n"), _image(png)]
+            shown = f"{readout}\n{text}\n" if text else f"{readout}\n"
+            outputs = [_stream(shown), _image(png)]
+            self._static = static_html(shown, png, _alt(titles, shown), _NOTE)
         except Exception as exc:  # a learner's setting must never break the demo
             plt.close("all")
             self._figure = None
             self.result, self.error = None, f"{type(exc).__name__}: {exc}"
             outputs = [_stream(f"{readout}\nThis setting could not run -- {self.error}\n")]
+            self._static = static_html(outputs[0]["text"])
         self.output.outputs = tuple(outputs)  # one assignment: the old plot is replaced, never stacked
         self.timings.append(time.perf_counter() - start)
 
 
-def _render(draw: Callable[[], Figure], previous: Figure | None) -> tuple[bytes, Figure | None]:
-    """PNG bytes of ``draw()``, drawn into ``previous`` when the plot allows; returns the figure to reuse."""
+def _render(draw: Callable[[], Figure], previous: Figure | None) -> tuple[bytes, Figure | None, list[str]]:
+    """PNG bytes of ``draw()``, drawn into ``previous`` when the plot allows; returns the figure to reuse
+    and the figure's titles (for alt text)."""
     with reuse_figure(previous) as slot:
         fig = draw()
     png = figure_to_png(fig, dpi=80)
+    titles = [fig.get_suptitle()] + [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")]
     if fig is not slot.figure:  # not reusable (made without course_utils.canvas.subplots): let it go
         plt.close(fig)
-    return png, slot.figure
+    return png, slot.figure, [" ".join(t.split()) for t in titles if t.strip()]
 
 
 def _default_describe(result: Any) -> str:
@@ -229,14 +285,17 @@ def step_through_demo(lr: float = 0.1, batch_size: int = 8, seed: int = 0) -> W.
     from .experiments.training_loop import PHASES, StepThrough
     from .plots import plot_step_through
 
-    state: dict[str, Any] = {"st": StepThrough(lr=lr, batch_size=batch_size, seed=seed), "figure": None}
+    state: dict[str, Any] = {"st": StepThrough(lr=lr, batch_size=batch_size, seed=seed), "figure": None,
+                             "static": ""}  # fmt: skip
     output = W.Output(layout=W.Layout(min_height="300px"))
     labels = {"forward": "1. forward", "loss": "2. loss", "backward": "3. backward", "step": "4. step"}
 
     def show() -> None:
         st = state["st"]
-        png, state["figure"] = _render(lambda: plot_step_through(st), state["figure"])
-        output.outputs = (_stream(f"{st.message}\n\n{st.describe()}\n"), _image(png))
+        png, state["figure"], titles = _render(lambda: plot_step_through(st), state["figure"])
+        text = f"{st.message}\n\n{st.describe()}\n"
+        output.outputs = (_stream(text), _image(png))
+        state["static"] = static_html(text, png, _alt(titles, st.message), _STEP_NOTE)
 
     def press(phase: str) -> None:
         try:
@@ -257,7 +316,7 @@ def step_through_demo(lr: float = 0.1, batch_size: int = 8, seed: int = 0) -> W.
     restart = W.Button(description="start over", icon="refresh", layout=W.Layout(width="110px"))
     restart.on_click(reset)
     show()
-    box = W.VBox([W.HBox([*buttons, restart]), output])
+    box = StaticView([W.HBox([*buttons, restart]), output], fallback=lambda: state["static"])
     box.add_class("tll-step-through")
     output.add_class("tll-demo-output")
     box.state = state  # for tests: the StepThrough behind the buttons
