@@ -64,6 +64,8 @@ html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": False,
     "navigation_with_keys": False,
+    # pydata-sphinx-theme 0.20 (under sphinx-book-theme 1.4) adds a second search field in a top bar otherwise
+    "navbar_persistent": [],
     "use_repository_button": REPO is not None,
     **({"repository_url": REPO.url, "repository_branch": REPO.branch} if REPO else {}),
 }
