@@ -5,7 +5,8 @@ smoothed trend, the per-epoch training and validation losses, counters, and a pr
 stay cheap it keeps *one* figure and only moves its lines, sends a new picture at most every
 ``every`` seconds -- and only while drawing has used less than ``budget`` (5%) of the time trained
 so far, which matters on a slow machine -- and leaves one final picture behind (which is what a
-saved notebook shows).
+saved notebook shows). The progress bar's display is updated once at the end, so that a saved
+notebook's text copy of it (what GitHub or the course's website show) reads the final count, not 0%.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class LiveView(Callback):
         self.frames = 0  # how many pictures were drawn (the benchmark and the tests read it)
         self._frame_cost = 0.0  # seconds the last picture took to draw
         self.drawing_seconds = 0.0  # time spent drawing so far, the figure's set-up included
-        self._bar = self._handle = None
+        self._bar = self._handle = self._bar_handle = None
 
     # -- the callback events ------------------------------------------------------------------
 
@@ -68,8 +69,15 @@ class LiveView(Callback):
         self.drawing_seconds = self._last_draw - self._start
         if self.progress and self.show:
             from tqdm.auto import tqdm
+            from tqdm.notebook import tqdm_notebook
 
-            self._bar = tqdm(total=self.total_steps, unit="step", leave=True)
+            if issubclass(tqdm, tqdm_notebook):  # a widget: displayed here, with a handle to update it at the end
+                from IPython.display import display
+
+                self._bar = tqdm(total=self.total_steps, unit="step", leave=True, display=False)
+                self._bar_handle = display(self._bar.container, display_id=True)
+            else:
+                self._bar = tqdm(total=self.total_steps, unit="step", leave=True)
 
     def on_step_end(self, state: LoopState) -> None:
         history = state.history
@@ -88,6 +96,8 @@ class LiveView(Callback):
     def on_train_end(self, state: LoopState) -> None:
         if self._bar is not None:
             self._bar.close()
+            if self._bar_handle is not None:
+                self._bar_handle.update(self._bar.container)  # its text/plain now holds the final count
         self._draw(state.history, final=True)
 
     # -- drawing ---------------------------------------------------------------------------------

@@ -6,6 +6,11 @@ controls with: a readout of the settings used (``batch_size=32 lr=0.001 ...``), 
 result, and the new plot. A failing setting shows its error message instead of a plot, and the
 demo keeps working.
 
+Where there is no widget manager (GitHub, nbconvert, the course's website), a widget shows
+nothing. So every demo is displayed as a :class:`StaticView`: next to the live widget, its output
+holds a ``text/html`` copy of the current readout and picture (with alt text). JupyterLab, Colab
+and VS Code draw the widget and ignore the copy; static renderers show the copy.
+
 Typical use in a notebook (one line per demo)::
 
     Demo(syllabus_example, plot_history, batch_size=batch_size_slider(), lr=lr_slider(), epochs=epochs_slider())
@@ -14,6 +19,7 @@ Typical use in a notebook (one line per demo)::
 from __future__ import annotations
 
 import base64
+import html
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +44,10 @@ __all__ = [
     "render",
     "stream_output",
     "image_output",
+    "StaticView",
+    "static_html",
+    "alt_text",
+    "NOTE",
 ]
 
 BATCH_SIZES = POWERS_OF_TWO
@@ -91,6 +101,46 @@ def toggle(name: str, value: bool = True) -> W.Checkbox:
     return W.Checkbox(value=value, description=name, style=_STYLE, indent=False)
 
 
+class StaticView(W.VBox):
+    """A VBox whose display also carries ``text/html`` from ``fallback()``, for renderers without widgets.
+
+    Front ends with a widget manager (JupyterLab, Colab, VS Code) prefer the widget view and ignore
+    the html; GitHub, nbconvert and the course's website show it instead of an empty box.
+    """
+
+    def __init__(self, children: Any = (), *, fallback: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(children, **kwargs)
+        self._static_fallback = fallback
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            bundle["text/html"] = self._static_fallback()
+        return bundle
+
+
+def static_html(text: str, png: bytes | None = None, alt: str = "", note: str = "") -> str:
+    """The static copy of a demo: its text (readout and result), its picture with ``alt`` text, a note."""
+    parts = ['<div class="tll-static-fallback">']
+    if text:
+        parts.append(f'<pre class="tll-static-text">{html.escape(text.rstrip())}</pre>')
+    if png is not None:
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f'<img src="data:image/png;base64,{data}" alt="{html.escape(" ".join(alt.split()))}">')
+    if note:
+        parts.append(f'<p class="tll-static-note"><em>{html.escape(note)}</em></p>')
+    return "\n".join([*parts, "</div>"])
+
+
+NOTE = "A still picture of this demo at the settings above. Open the notebook to move the controls."
+
+
+def alt_text(titles: list[str], text: str) -> str:
+    """Alt text: what the plot is (its titles), then the settings and the result it shows."""
+    shown = "; ".join(t for t in titles if t) or "plot"
+    return f"{shown}. {text}"
+
+
 def _format(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -131,6 +181,7 @@ class Demo:
         self.result: Any = None
         self.error: str | None = None
         self._holding = False
+        self._static = ""  # the text/html copy of the current output (see StaticView)
         children: list[W.Widget] = list(controls.values())
         if manual:
             button = W.Button(description="Run", button_style="primary", icon="play")
@@ -139,7 +190,8 @@ class Demo:
         else:
             for widget in controls.values():
                 widget.observe(self._on_change, names="value")
-        self.widget = W.VBox([W.HBox(children, layout=W.Layout(flex_flow="row wrap")), self.output])
+        self.widget = StaticView([W.HBox(children, layout=W.Layout(flex_flow="row wrap")), self.output],
+                                 fallback=lambda: self._static)  # fmt: skip
         self.widget.add_class("tll-demo")  # CSS hooks for the browser tests
         self.output.add_class("tll-demo-output")
         self.refresh()
@@ -165,6 +217,7 @@ class Demo:
                 self.controls[name].value = value
         finally:
             self._holding = False
+        self._static = ""  # the text/html copy of the current output (see StaticView)
         self.refresh()
         return self.result
 
@@ -182,22 +235,26 @@ class Demo:
             self.result = self.run(**settings, **self.fixed)
             text = self.describe(self.result)
             drawing = time.perf_counter()
-            png = render(self.draw(self.result))
+            png, titles = render(self.draw(self.result))
             self.draw_timings.append(time.perf_counter() - drawing)
             self.error = None
-            outputs = [stream_output(f"{readout}\n{text}\n" if text else f"{readout}\n"), image_output(png)]
+            shown = f"{readout}\n{text}\n" if text else f"{readout}\n"
+            outputs = [stream_output(shown), image_output(png)]
+            self._static = static_html(shown, png, alt_text(titles, shown), NOTE)
         except Exception as exc:  # a learner's setting must never break the demo
             plt.close("all")
             self.result, self.error = None, f"{type(exc).__name__}: {exc}"
             outputs = [stream_output(f"{readout}\nThis setting could not run -- {self.error}\n")]
+            self._static = static_html(outputs[0]["text"])
         self.output.outputs = tuple(outputs)  # one assignment: the old plot is replaced, never stacked
         self.timings.append(time.perf_counter() - start)
 
 
-def render(fig: Figure) -> bytes:
-    """PNG bytes of ``fig`` (at the demos' resolution), and the figure closed: a demo draws a new one each time."""
+def render(fig: Figure) -> tuple[bytes, list[str]]:
+    """PNG bytes of ``fig`` (at the demos' resolution) and its titles (for alt text); the figure is closed."""
     try:
-        return figure_to_png(fig, dpi=80)
+        titles = [fig.get_suptitle()] + [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")]
+        return figure_to_png(fig, dpi=80), [" ".join(t.split()) for t in titles if t.strip()]
     finally:
         plt.close(fig)
 

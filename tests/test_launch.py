@@ -140,3 +140,47 @@ def test_launch_write_puts_links_in_the_readme_and_a_cell_in_every_notebook(tmp_
     assert readme.count(launch.START) == 1 and repo.binder() not in readme and other.binder() in readme
     nb = nbformat.read(tmp_path / "notebooks" / names[0], as_version=4)
     assert sum(launch.COLAB_TAG in c.metadata.get("tags", []) for c in nb.cells) == 1
+
+
+# -- the one setting behind every launch link: [tool.training-loop-lab] in pyproject.toml -----------------------
+
+def test_settings_come_from_pyproject_also_without_tomllib(tmp_path, monkeypatch):
+    import sys
+
+    launch = _launch()
+    assert set(launch.settings()) == {"repository", "branch", "jupyterhub"}
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.training-loop-lab]\n'
+                                             'repository = "https://github.com/fork/tll"\njupyterhub = ""\n'
+                                             '\n[tool.other]\nbranch = "not-this"\n')  # fmt: skip
+    expected = {"repository": "https://github.com/fork/tll", "branch": "main", "jupyterhub": ""}
+    assert launch.settings(tmp_path) == expected
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # as on Python 3.10
+    assert launch.settings(tmp_path) == expected
+
+
+def test_launch_uses_the_setting_and_repo_overrides_it(monkeypatch, capsys):
+    launch = _launch()
+    monkeypatch.setattr(launch, "settings", lambda root=None: {
+        "repository": "https://github.com/fork/tll", "branch": "workshop", "jupyterhub": "https://hub.example.edu"})
+    assert launch.main([]) == 0
+    out = capsys.readouterr().out
+    assert "mybinder.org/v2/gh/fork/tll/workshop?" in out and "nbgitpuller:  https://hub.example.edu/hub/" in out
+    launch.main(["--repo", "https://github.com/other/tll"])
+    assert "mybinder.org/v2/gh/other/tll/workshop?" in capsys.readouterr().out
+    monkeypatch.setattr(launch, "settings", lambda root=None: {"repository": "", "branch": "main", "jupyterhub": ""})
+    monkeypatch.setattr(launch, "origin_url", lambda root=None: None)
+    with pytest.raises(SystemExit):
+        launch.main([])
+    assert "set `repository` in pyproject.toml" in capsys.readouterr().err
+
+
+def test_the_readmes_badges_follow_the_setting():
+    launch = _launch()
+    readme = (ROOT / "README.md").read_text()
+    repository = launch.settings()["repository"]
+    assert "[tool.training-loop-lab]" in readme, "the README says where to set the repository address"
+    if not repository:  # no badges, no links to a repository that is not there
+        assert launch.START not in readme and "mybinder.org/v2/" not in readme and "colab.research.google" not in readme
+    else:  # made by `python tools/launch.py --write` from the same setting
+        repo = launch.Repo.parse(repository, launch.settings()["branch"])
+        assert launch.readme_section(repo) in readme, "run `python tools/launch.py --write` after changing it"

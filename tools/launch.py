@@ -1,7 +1,8 @@
 """Launch links for the course: mybinder.org, Google Colab and a JupyterHub (nbgitpuller).
 
-Print the links for a repository (by default the clone's ``origin``; give ``--hub`` for an
-nbgitpuller link to your JupyterHub)::
+Print the links for a repository (by default the ``repository`` set in pyproject.toml's
+``[tool.training-loop-lab]`` table, else the clone's ``origin``; give ``--hub`` for an nbgitpuller
+link to your JupyterHub, or set ``jupyterhub`` there)::
 
     python tools/launch.py --repo https://github.com/OWNER/REPO --hub https://hub.example.edu
 
@@ -143,6 +144,23 @@ def write(repo: Repo, root: Path = ROOT) -> list[Path]:
     return changed
 
 
+def settings(root: Path = ROOT) -> dict[str, str]:
+    """``[tool.training-loop-lab]`` of pyproject.toml: ``repository``, ``branch`` and ``jupyterhub`` ("" when unset).
+
+    The website (site/conf.py) reads the same table, so its launch buttons and these links agree.
+    """
+    text = (root / "pyproject.toml").read_text()
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: the table holds only `key = "string"` lines
+        table = re.search(r"^\[tool\.training-loop-lab\]\n(.*?)(?=^\[|\Z)", text, re.M | re.S)
+        found = dict(re.findall(r'^(\w+)\s*=\s*"([^"]*)"', table.group(1), re.M)) if table else {}
+    else:
+        found = tomllib.loads(text).get("tool", {}).get("training-loop-lab", {})
+    defaults = {"repository": "", "branch": "main", "jupyterhub": ""}
+    return {key: str(found.get(key) or default).strip() for key, default in defaults.items()}
+
+
 def origin_url(root: Path = ROOT) -> str | None:
     """The clone's ``origin`` remote, if it has one."""
     try:
@@ -155,14 +173,18 @@ def origin_url(root: Path = ROOT) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/launch.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repo", help="https://github.com/OWNER/REPO (default: this clone's origin)")
-    parser.add_argument("--branch", default="main")
-    parser.add_argument("--hub", help="your JupyterHub's address, for an nbgitpuller link")
+    config = settings()
+    parser.add_argument("--repo", help="https://github.com/OWNER/REPO (default: `repository` in pyproject.toml's "
+                        "[tool.training-loop-lab], else this clone's origin)")  # fmt: skip
+    parser.add_argument("--branch", default=config["branch"])
+    parser.add_argument("--hub", default=config["jupyterhub"] or None,
+                        help="your JupyterHub's address, for an nbgitpuller link")  # fmt: skip
     parser.add_argument("--write", action="store_true", help="put the links into README.md and the notebooks")
     args = parser.parse_args(argv)
-    url = args.repo or origin_url()
+    url = args.repo or config["repository"] or origin_url()
     if not url:
-        parser.error("this clone has no 'origin' remote: give --repo https://github.com/OWNER/REPO")
+        parser.error("no repository: set `repository` in pyproject.toml's [tool.training-loop-lab], or give "
+                     "--repo https://github.com/OWNER/REPO")  # fmt: skip
     try:
         repo = Repo.parse(url, args.branch)
         print(f"Binder:       {repo.binder()}")

@@ -153,6 +153,8 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
         outputs = "\n".join(body.locator(".jp-OutputArea").all_inner_texts())
         for sign in ("Error displaying widget", "Model not found", "Widgets are NOT rendering", "Loading widget"):
             assert sign not in outputs, f"a widget failed to render in {name}: {sign!r}"
+        # the demos' static copies (text/html, for GitHub and the website) must lose to the live widget here
+        assert body.locator(".tll-static-fallback").count() == 0, f"{name}: JupyterLab shows a static fallback"
 
         timings["redraw"] = []
         demos = body.locator(".tll-demo")

@@ -77,7 +77,7 @@ class _Slow:
 
 def test_live_view_is_throttled(monkeypatch):
     monkeypatch.setattr(live, "figure_to_png", lambda fig, dpi=72: b"")  # drawing costs (almost) nothing
-    view = LiveView(show=False, every=0.05)
+    view = LiveView(show=False, every=0.05, budget=1.0)  # only the time between frames limits it here
     run = run_training(epochs=4, callbacks=[_Slow(), view])
     assert 2 <= view.frames < run.history.steps / 4
 

@@ -83,3 +83,34 @@ def test_manual_demo_has_a_run_button_and_control_helpers():
     button = demo.widget.children[0].children[-1]
     button.click()
     assert len(demo.timings) == 2 and "shuffle=False optimizer=adam " in _text(demo)
+
+
+# -- the static copy next to every widget (what GitHub, nbconvert and the course's website show) -------------
+
+def _static(widget):
+    bundle = widget._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle, "the live widget must still be displayed"
+    return bundle["text/html"]
+
+
+def test_a_demo_carries_a_static_copy_of_its_readout_and_picture_with_alt_text():
+    import base64
+    import html
+    import re
+
+    demo = _demo()
+    page = _static(demo.widget)
+    assert 'class="tll-static-fallback"' in page and "batch_size=32 lr=0.001 epochs=2" in page
+    (src, alt), = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)">', page)
+    assert base64.b64decode(src) == base64.b64decode(_images(demo)[0]["data"]["image/png"])  # the same picture
+    alt = html.unescape(alt)
+    assert "batch_size=32 lr=0.001 epochs=2" in alt and "train loss" in alt
+    assert "adam lr=0.001" in alt, "the plot's title is part of the alt text"
+    demo.update(batch_size=128)
+    assert "batch_size=128 " in _static(demo.widget)  # displayed again later: the current picture
+
+
+def test_a_failing_demo_shows_its_message_in_the_static_copy():
+    demo = Demo(lambda lr: 1 / 0, plot_history, lr=lr_slider())
+    page = _static(demo.widget)
+    assert "could not run -- ZeroDivisionError" in page and "<img" not in page

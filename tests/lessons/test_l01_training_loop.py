@@ -70,3 +70,9 @@ def test_the_figures_and_the_step_through_widget_draw():
         button.click()
     assert box.state["st"].step == 1 and box.state["st"].weights() != before
     assert len(box.children[1].outputs) == 2
+
+
+def test_the_step_through_carries_a_static_copy_for_renderers_without_widgets():
+    bundle = step_through_demo()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle, "the live widget must still be displayed"
+    assert "<img" in bundle["text/html"] and "Ready: a batch of 8 points" in bundle["text/html"]

@@ -84,3 +84,12 @@ def test_quiz_widget_checks_answers_and_keeps_score():
     assert "Not quite." in feedback.value and "0 of 2 right" in score.value
     with pytest.raises(TypeError, match="ChoiceExercise"):
         quiz([])
+
+
+def test_the_quiz_carries_a_static_copy_with_the_options_but_not_the_explanations():
+    bundle = quiz(ch12.QUESTIONS, title="Five beliefs")._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle, "the live widget must still be displayed"
+    page = bundle["text/html"]
+    assert "Five beliefs" in page and page.count("<li>a) ") == len(ch12.QUESTIONS)
+    for q in ch12.QUESTIONS:
+        assert all(why not in page for why in q.explanations.values() if len(why) > 20)

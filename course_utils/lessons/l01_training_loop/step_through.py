@@ -6,11 +6,13 @@ from typing import Any
 
 import ipywidgets as W
 
-from ...widgets import image_output, render, stream_output
+from ...widgets import StaticView, alt_text, image_output, render, static_html, stream_output
 from .experiments import PHASES, StepThrough
 from .figures import plot_step_through
 
 __all__ = ["step_through_demo"]
+
+_NOTE = "A still picture of this output. Open the notebook to press the buttons and step through."
 
 
 def step_through_demo(lr: float = 0.1, batch_size: int = 8, seed: int = 0) -> W.VBox:
@@ -19,14 +21,16 @@ def step_through_demo(lr: float = 0.1, batch_size: int = 8, seed: int = 0) -> W.
     Below the buttons: what the phase did, the batch with its predictions, the loss, both
     gradients, the weights before and after the step, and a plot of the line and the batch.
     """
-    state: dict[str, Any] = {"st": StepThrough(lr=lr, batch_size=batch_size, seed=seed)}
+    state: dict[str, Any] = {"st": StepThrough(lr=lr, batch_size=batch_size, seed=seed), "static": ""}
     output = W.Output(layout=W.Layout(min_height="300px"))
     labels = {"forward": "1. forward", "loss": "2. loss", "backward": "3. backward", "step": "4. step"}
 
     def show() -> None:
         st = state["st"]
-        png = render(plot_step_through(st))
-        output.outputs = (stream_output(f"{st.message}\n\n{st.describe()}\n"), image_output(png))
+        png, titles = render(plot_step_through(st))
+        text = f"{st.message}\n\n{st.describe()}\n"
+        output.outputs = (stream_output(text), image_output(png))
+        state["static"] = static_html(text, png, alt_text(titles, st.message), _NOTE)
 
     def press(phase: str) -> None:
         try:
@@ -47,7 +51,7 @@ def step_through_demo(lr: float = 0.1, batch_size: int = 8, seed: int = 0) -> W.
     restart = W.Button(description="start over", icon="refresh", layout=W.Layout(width="110px"))
     restart.on_click(reset)
     show()
-    box = W.VBox([W.HBox([*buttons, restart]), output])
+    box = StaticView([W.HBox([*buttons, restart]), output], fallback=lambda: state["static"])
     box.add_class("tll-step-through")
     output.add_class("tll-demo-output")
     box.state = state  # for tests: the StepThrough behind the buttons

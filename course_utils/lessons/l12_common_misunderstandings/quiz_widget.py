@@ -2,16 +2,19 @@
 
 The widget only wires buttons to the exercise's own checker (which is unit-tested): each question
 shows its options as radio buttons and a *Check* button; the verdict and the explanation for the
-chosen option appear below it. A running score sits at the top.
+chosen option appear below it. A running score sits at the top. Where widgets cannot render (GitHub,
+the course's website), the questions and their options show as plain html, without the answers.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import ipywidgets as W
 
 from ...exercises import ChoiceExercise
+from ...widgets import StaticView
 
 __all__ = ["quiz"]
 
@@ -55,6 +58,16 @@ def quiz(questions: Sequence[ChoiceExercise], title: str = "Quiz") -> W.VBox:
         box.add_class("tll-quiz-question")
         boxes.append(box)
     show_score()
-    widget = W.VBox([score, *boxes])
+    widget = StaticView([score, *boxes], fallback=lambda: _static_html(questions, title))
     widget.add_class("tll-quiz")
     return widget
+
+
+def _static_html(questions: list[ChoiceExercise], title: str) -> str:
+    """The questions and their options (not the answers), for renderers that cannot show widgets."""
+    items = []
+    for q in questions:
+        options = "".join(f"<li>{k}) {html.escape(text)}</li>" for k, text in q.options.items())
+        items.append(f"<li>{q.question or q.name}<ul>{options}</ul></li>")  # the question is html, as in the widget
+    return (f'<div class="tll-static-fallback"><p><b>{title}</b>: {len(questions)} questions. Open the notebook '
+            f'to answer them and check your answers.</p><ol>{"".join(items)}</ol></div>')  # fmt: skip
