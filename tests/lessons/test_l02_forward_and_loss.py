@@ -1,5 +1,6 @@
 """Lesson 02 (forward pass and loss): the experiments, the claims the notebook makes, the figures, the demo."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -8,6 +9,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from course_utils.lessons.l02_forward_and_loss import ch02
 from course_utils.lessons.l02_forward_and_loss.experiments import (
     CHAR_CONTEXT,
     LineExplorer,
@@ -265,3 +267,16 @@ def test_demo_wiring_keeps_the_path_in_the_explorer():
     text = "".join(o["text"] for o in demo.output.outputs if o["output_type"] == "stream")
     assert text.startswith("w=0 b=1 \nMSE = ") and "settings tried: 3" in text and demo.error is None
     assert len(explorer.path) == 3 and sum("image/png" in o.get("data", {}) for o in demo.output.outputs) == 1
+
+
+# ----------------------------------------------------------------------------- exercises (ch02): beyond right and wrong
+# (right / wrong / no answer for every exercise: tests/exercise_cases.py)
+
+
+def test_q1_solution_shows_the_number_the_hint_keeps_back(capsys):
+    q1 = dataclasses.replace(ch02.q1)  # a fresh copy: no hints given yet
+    q1.hint()
+    out = capsys.readouterr().out
+    assert "Hint 1/2" in out and "0.4170" not in out
+    q1.solution()
+    assert "0.4170" in capsys.readouterr().out

@@ -7,6 +7,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from course_utils.lessons.l03_gradients_and_updates import ch03
 from course_utils.lessons.l03_gradients_and_updates.experiments import (
     adam_by_hand,
     adam_vs_sgd,
@@ -327,3 +328,26 @@ def test_gradient_check_figure_draws(after_backward):
     model, X, y = after_backward
     check = gradient_check(model, X, y)
     assert isinstance(plot_gradient_check(check, loss_slice(model, X, y, "4.weight", (0, 11), width=3.0)), Figure)
+
+
+# ----------------------------------------------------------------------------- exercises (ch03): beyond right and wrong
+# (right / wrong / no answer for every exercise: tests/exercise_cases.py)
+
+
+def test_q2_claim_holds():
+    """What the run cell after Q2 shows: two backward() calls on two halves = 2 x one batch of all 32."""
+    model, X, y = ch03._q3_setup()
+    nn.functional.mse_loss(model(X[:16]), y[:16]).backward()
+    nn.functional.mse_loss(model(X[16:32]), y[16:32]).backward()
+    two = model[2].weight.grad.clone()
+    model.zero_grad()
+    nn.functional.mse_loss(model(X[:32]), y[:32]).backward()
+    assert torch.allclose(two, 2 * model[2].weight.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_q4_answer_is_what_adam_really_does():
+    p = nn.Parameter(torch.tensor([1.0], dtype=torch.float64))
+    optimizer = torch.optim.Adam([p], lr=0.01)
+    p.grad = torch.tensor([0.004], dtype=torch.float64)
+    optimizer.step()
+    assert abs(1.0 - p.item()) == pytest.approx(ch03.q4.expected, rel=1e-9)

@@ -7,6 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from course_utils import epoch_plan
+from course_utils.lessons.l04_batches_epochs_iterations import ch04
 from course_utils.lessons.l04_batches_epochs_iterations.experiments import (
     BatchComparison,
     compare_batch_sizes,
@@ -192,3 +193,18 @@ def test_comparison_rejects_bad_settings(kwargs, error, message):
         compare_batch_sizes(**kwargs)
     with pytest.raises(TypeError, match="compare_batch_sizes"):
         plot_batch_comparison("not a comparison")
+
+
+# ----------------------------------------------------------------------------- exercises (ch04): beyond right and wrong
+# (right / wrong / no answer for every exercise: tests/exercise_cases.py)
+
+
+def test_q1_solution_gives_the_total(capsys):
+    ch04.q1.solution()
+    assert "4,690" in capsys.readouterr().out
+
+
+def test_q3_claim_per_epoch_one_at_a_time_falls_fastest_full_batch_slowest():
+    runs = runs_by_kind(compare_batch_sizes(batch_size=16, epochs=2, n_samples=96))  # measured at a small size
+    after_one_epoch = {k: r.loss[r.epochs.index(1.0)] for k, r in runs.items()}
+    assert after_one_epoch["one at a time"] < after_one_epoch["mini-batch"] < after_one_epoch["full batch"]

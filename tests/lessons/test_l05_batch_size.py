@@ -8,6 +8,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from course_utils.lessons.l05_batch_size import ch05
 from course_utils.lessons.l05_batch_size import experiments as bs
 from course_utils.lessons.l05_batch_size import figures as fig
 
@@ -232,3 +233,14 @@ def test_fit_recovers_a_known_curve():
 def test_bad_input_is_named(call, error, words):
     with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+# ----------------------------------------------------------------------------- exercises (ch05): beyond right and wrong
+# (right / wrong / no answer for every exercise: tests/exercise_cases.py)
+
+
+def test_q4_reference_works_on_real_gradients():
+    X, y = bs.lesson_data()[0].tensors
+    G = bs.per_example_gradients(bs.lesson_model(), X, y)
+    assert ch05.reference_noise_scale(G) == ch05.reference_noise_scale(G.clone())
+    assert torch.isfinite(torch.tensor(ch05.reference_noise_scale(G)))

@@ -5,6 +5,8 @@ import math
 import pytest
 import torch
 
+from course_utils.data import make_moons
+from course_utils.lessons.l07_learning_rate import ch07
 from course_utils.lessons.l07_learning_rate.experiments import (
     DescentPath,
     compare_learning_rates,
@@ -23,6 +25,8 @@ from course_utils.lessons.l07_learning_rate.figures import (
     plot_lr_sweep,
     plot_range_test_then_train,
 )
+from course_utils.lr_finder import lr_range_test
+from course_utils.models import make_mlp
 
 SMALL = dict(n_samples=300, epochs=2)
 
@@ -259,3 +263,29 @@ def test_the_sweep_claims_the_notebook_makes():
     assert sweep.best("adam")[1] < sweep.best("sgd")[1]
     assert sweep.first_divergence("sgd") == pytest.approx(1.0) and sweep.first_divergence("adam") is None
     assert sweep.final_loss["adam"][-1] > 1e4 * sweep.best("adam")[1]
+
+
+# ----------------------------------------------------------------------------- exercises (ch07): beyond right and wrong
+# (right / wrong / no answer for every exercise: tests/exercise_cases.py)
+
+
+# (q2's experiment, centred inputs descend directly: test_centred_inputs_round_the_valley_q2 above)
+
+
+def test_q1_answer_is_what_gradient_descent_does():
+    def run(lr, steps=200):
+        w = 0.0
+        for _ in range(steps):
+            w -= lr * 8 * (w - 3)
+        return abs(w - 3)
+
+    assert run(0.24) < 1e-3 and run(0.26) > 3
+
+
+def test_q3_reference_is_the_schedule_lr_range_test_uses():
+    data = make_moons(100, seed=0)
+    model = make_mlp(2, (8,), 2, seed=0)
+    r = lr_range_test(model, data, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), start_lr=1e-5,
+                      end_lr=1e-3, num_steps=20)  # fmt: skip
+    assert r.steps == 20
+    assert r.lrs == pytest.approx([ch07.reference_range_test_lr(i, 1e-5, 1e-3, 20) for i in range(20)], rel=1e-12)

@@ -6,6 +6,7 @@ from torch.utils.data import TensorDataset
 
 from course_utils import EarlyStopping, evaluate, make_mlp, train
 from course_utils.data import label_noise_floor
+from course_utils.lessons.l08_training_vs_validation import ch08
 from course_utils.lessons.l08_training_vs_validation.experiments import (
     MAX_TRAIN,
     N_VAL,
@@ -149,3 +150,11 @@ def test_figures_draw(over):
     assert all(isinstance(r, FitRun) for r in runs)
     assert len(plot_fit_gallery(runs, ["under", "over"]).axes) == 4
     assert "last epoch: train loss" in over.summary()
+
+
+# ----------------------------------------------------------------------------- exercises (ch08): beyond right and wrong
+# (right / wrong / no answer for every exercise: tests/exercise_cases.py)
+
+
+def test_q2_answer_is_the_best_epoch_plus_the_patience():
+    assert ch08.q2.expected == 79  # best epoch 29 + patience 50

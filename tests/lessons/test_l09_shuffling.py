@@ -5,8 +5,10 @@ import math
 import pytest
 import torch
 from matplotlib.figure import Figure
+from torch.utils.data import DataLoader
 
 from course_utils.data import make_loader
+from course_utils.lessons.l09_shuffling import ch09
 from course_utils.lessons.l09_shuffling.experiments import (
     ShuffleComparison,
     compare_shuffling,
@@ -136,3 +138,16 @@ def test_bad_input_to_figures_and_first_batches():
         plot_shuffle_comparison(ShuffleComparison)
     with pytest.raises(ValueError, match="batch_size=50 is out of range"):
         first_batches(0, n_samples=20, batch_size=50)
+
+
+# ----------------------------------------------------------------------------- exercises (ch09): beyond right and wrong
+# (right / wrong / no answer for every exercise: tests/exercise_cases.py)
+
+
+def test_q3_checker_leaves_the_global_random_numbers_alone():
+    def no_generator(ds, batch_size, seed):  # draws its order from the global generator
+        return DataLoader(ds, batch_size=batch_size, shuffle=True)
+
+    state = torch.get_rng_state()
+    assert "generator=torch.Generator().manual_seed(seed)" in ch09.q3.feedback(no_generator).message
+    assert torch.equal(state, torch.get_rng_state())

@@ -12,6 +12,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from course_utils.lessons.l10_gradient_accumulation import ch10
 from course_utils.lessons.l10_gradient_accumulation import workers as distributed
 from course_utils.lessons.l10_gradient_accumulation.experiments import (
     N_SAMPLES,
@@ -423,3 +424,14 @@ def test_the_same_worker_runs_under_torchrun(tmp_path):
     for name, g in ref_grads.items():
         assert torch.equal(records[0]["synced_grads"][name], records[1]["synced_grads"][name])
         assert torch.allclose(records[0]["synced_grads"][name], g, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- exercises (ch10): beyond right and wrong
+# (right / wrong / no answer for every exercise: tests/exercise_cases.py)
+
+
+def test_q3_hint_and_solution_name_adams_denominator(capsys):
+    ch10.q3.hint()
+    ch10.q3.solution()
+    out = capsys.readouterr().out
+    assert "Hint 1/1" in out and "sqrt(v)" in out

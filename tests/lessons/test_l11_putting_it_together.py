@@ -277,3 +277,16 @@ def test_sample_text_and_its_figure(char_run):
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert len(labels) == 12 and set(labels[:2]) == {"c", "n"}
     plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- exercises (ch11): beyond right and wrong
+# (right / wrong / no answer for every exercise: tests/exercise_cases.py)
+
+
+def test_q4_claim_holds_for_the_trained_model(char_run):
+    """What the solution says really happens: greedy text ignores the seed and repeats itself."""
+    a = generate(char_run.model, char_run.vocab, "Simple is better than ", 120, temperature=0, seed=0)
+    b = generate(char_run.model, char_run.vocab, "Simple is better than ", 120, temperature=0, seed=5)
+    assert a == b
+    new = a[len("Simple is better than ") :]
+    assert any(new.count(line) >= 2 for line in new.split("\n") if len(line) > 10)  # a whole line comes again

@@ -61,13 +61,9 @@ def test_bad_input_names_the_argument():
 
 
 @pytest.mark.parametrize("question", ch12.QUESTIONS, ids=lambda q: q.name)
-def test_every_quiz_question_right_wrong_and_untouched(question):
-    assert question.feedback(question.correct).correct is True
-    wrong = next(k for k in question.options if k != question.correct)
-    fb = question.feedback(wrong)
-    assert fb.correct is False and fb.message == question.explanations[wrong]
-    assert question.feedback(...).correct is None
-    assert question.question  # the quiz shows the question text
+def test_every_quiz_question_has_the_text_the_quiz_shows(question):
+    """(Right / wrong / no answer for each question: tests/exercise_cases.py.)"""
+    assert question.question
 
 
 def test_quiz_widget_checks_answers_and_keeps_score():
