@@ -115,7 +115,8 @@ def _train_epoch(state: LoopState) -> float:
     total = seen = 0.0
     for group in _step_groups(state):  # the batches of one weight update: one, unless accumulating
         state.emit("on_step_begin")
-        n_step, step_total = sum(len(yb) for _, yb in group), 0.0
+        sizes = [yb.shape[0] for _, yb in group]  # (shape[0], not len(): len() of a tensor is slow Python)
+        n_step, step_total = sum(sizes), 0.0
         for j, (xb, yb) in enumerate(group):
             pred = model(xb)                                   # 1. forward pass: predictions
             loss = loss_fn(pred, yb)                           # 2. loss: one number for the batch
@@ -125,8 +126,8 @@ def _train_epoch(state: LoopState) -> float:
                 return math.nan
             if j == 0:
                 optimizer.zero_grad()                          # 3. forget the previous step's gradients
-            (loss if len(group) == 1 else loss * (len(yb) / n_step)).backward()  # 4. backward pass: into .grad
-            step_total += value * len(yb)
+            (loss if len(group) == 1 else loss * (sizes[j] / n_step)).backward()  # 4. backward pass: into .grad
+            step_total += value * sizes[j]
         lr = optimizer.param_groups[0]["lr"]
         optimizer.step()                                       # 5. update the weights
         if state.scheduler is not None:
