@@ -8,7 +8,7 @@ demo keeps working.
 
 Typical use in a notebook (one line per demo)::
 
-    Demo(syllabus_example, plot_history, batch_size=batch_size_slider(), lr=lr_slider(), epochs=epochs_slider())
+    Demo(minimal_example, plot_history, batch_size=batch_size_slider(), lr=lr_slider(), epochs=epochs_slider())
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def _labelled(fig):
 @pytest.mark.parametrize(
     "n, b, e, drop, per_epoch, last, steps",
     [
-        (1000, 100, 5, False, 10, 100, 50),  # the syllabus's worked example
+        (1000, 100, 5, False, 10, 100, 50),  # the worked example: 1,000 samples, batch 100, 5 epochs
         (12000, 100, 5, False, 120, 100, 600),
         (1000, 32, 5, False, 32, 8, 160),  # what the tidy numbers hide
         (1000, 32, 5, True, 31, 32, 155),
