@@ -157,3 +157,17 @@ def test_live_view_shows_a_validation_entry_only_with_validation_data():
         labels = [t.get_text() for t in view.ax.get_legend().get_texts()]
         assert ("validation (after epoch)" in labels) is expected
         assert "loss per step" in labels
+
+
+def test_notebook_claims_q3_zero_grad_between_backward_and_step_changes_nothing():
+    """Q3's run: zero_grad() after backward() wipes the gradients, step() does nothing, and nothing complains."""
+    dataset, _, start, _, _ = _notebook_plain_run()
+    model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 2))
+    model.load_state_dict(start)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    loader = DataLoader(dataset, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0))
+    for xb, yb in loader:
+        nn.functional.cross_entropy(model(xb), yb).backward()
+        optimizer.zero_grad()  # in the wrong place
+        optimizer.step()
+    assert all(torch.equal(p, start[k]) for k, p in model.state_dict().items())

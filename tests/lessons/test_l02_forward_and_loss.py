@@ -319,7 +319,11 @@ def test_notebook_claims_section_2c_accuracy_is_not_a_loss():
     assert all(torch.equal(a, b) for a, b in zip(before, ex.model.parameters()))  # "the model is left unchanged"
     assert s.moves == 800 and s.loss_changes == 800
     assert s.accuracy_changes < 0.05 * s.moves  # "flat almost everywhere"
-    assert s.accuracy[s.values.index(min(s.values, key=lambda v: abs(v - s.start)))] == pytest.approx(0.21)
+    here = s.values.index(min(s.values, key=lambda v: abs(v - s.start)))
+    assert s.accuracy[here] == pytest.approx(0.21)
+    right = next(a for a in s.accuracy[here:] if a != s.accuracy[here])
+    assert right > s.accuracy[here]  # try this: "the accuracy jumps up just to the right of the dotted line"
+    assert s.values.index(s.values[s.loss.index(min(s.loss))]) > here  # ... and the loss slopes down that way
     run = metric_during_training(steps=60, lr=0.5)
     assert run.accuracy[0] == pytest.approx(accuracy.item()) and run.loss[0] == pytest.approx(1.4141, abs=1e-4)
     first, last = run.longest_flat_stretch()

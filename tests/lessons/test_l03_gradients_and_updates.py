@@ -431,3 +431,23 @@ def test_notebook_claims_section_4_and_6_the_try_this_prompts():
     assert period_b < period_a / 1.5 and size_b >= size_a  # "faster, but not smaller"
     base = zero_grad_comparison(lr=0.05, epochs=25).without.slopes
     assert max(base) - 2 == pytest.approx(2 - base[0], rel=0.3)  # "overshoots by about as far as it started away"
+
+
+def test_notebook_claims_in_place_updates_backward_twice_and_q2():
+    model, X, y = moons_example()
+    p = copy.deepcopy(model)[4].bias
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        p -= 0.1 * torch.ones_like(p)  # an update outside torch.no_grad() is refused
+    loss = nn.functional.cross_entropy(model(X), y)
+    loss.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()  # the same loss twice: its saved values are gone
+    model.zero_grad()
+    assert all(q.grad is None for q in model.parameters())  # zero_grad() sets .grad back to None
+    q2 = copy.deepcopy(model)
+    nn.functional.cross_entropy(q2(X[:16]), y[:16]).backward()
+    nn.functional.cross_entropy(q2(X[16:32]), y[16:32]).backward()
+    two = q2[4].weight.grad.clone()
+    q2.zero_grad()
+    nn.functional.cross_entropy(q2(X[:32]), y[:32]).backward()
+    assert torch.allclose(two, 2 * q2[4].weight.grad)  # Q2 (b): twice the gradient of the mean over all 32
