@@ -25,7 +25,7 @@ def _plain_loop(model, loader, loss_fn, optimizer, epochs):
 
 
 def loop_ratio(repeats: int = 15) -> float:
-    """``train`` time / plain-loop time on the syllabus example, same batches: the median over pairs of runs
+    """``train`` time / plain-loop time on notebook 01's minimal example, same batches: the median over pairs of runs
     made back to back, who goes first alternating."""
     data = make_random_labels(1000, 10, 2, seed=0)
     plain, ours = [], []

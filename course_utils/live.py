@@ -64,7 +64,7 @@ class LiveView(Callback):
         total = state.total_steps  # None when the data's length is unknown
         self.total_steps = None if total is None else max(1, total)
         self._start = time.perf_counter()
-        self._build_figure()
+        self._build_figure(validation=state.val_data is not None)
         self._last_draw = time.perf_counter()  # the first picture waits `every` seconds
         self.drawing_seconds = self._last_draw - self._start
         if self.progress and self.show:
@@ -102,14 +102,15 @@ class LiveView(Callback):
 
     # -- drawing ---------------------------------------------------------------------------------
 
-    def _build_figure(self) -> None:
+    def _build_figure(self, validation: bool = True) -> None:
         self.fig = Figure(figsize=(8, 3.2))
         self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.84)  # fixed: no layout work per frame
         ax = self.ax = self.fig.add_subplot()
         (self._raw,) = ax.plot([], [], color=TRAIN_COLOR, alpha=0.3, linewidth=0.8, label="loss per step")
         (self._smooth,) = ax.plot([], [], color=TRAIN_COLOR, linewidth=2, label="smoothed")
         (self._train,) = ax.plot([], [], "o", color=PALETTE[2], label="epoch mean (train)")
-        (self._val,) = ax.plot([], [], "s-", color=VAL_COLOR, label="validation (after epoch)")
+        val_label = "validation (after epoch)" if validation else "_nolegend_"  # no legend entry without val_data
+        (self._val,) = ax.plot([], [], "s-", color=VAL_COLOR, label=val_label)
         ax.set_xlim(0, self.total_steps or 1)
         ax.set_xlabel("step (optimizer updates)")
         ax.set_ylabel("loss")

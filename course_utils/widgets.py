@@ -13,7 +13,7 @@ and VS Code draw the widget and ignore the copy; static renderers show the copy.
 
 Typical use in a notebook (one line per demo)::
 
-    Demo(syllabus_example, plot_history, batch_size=batch_size_slider(), lr=lr_slider(), epochs=epochs_slider())
+    Demo(minimal_example, plot_history, batch_size=batch_size_slider(), lr=lr_slider(), epochs=epochs_slider())
 """
 
 from __future__ import annotations

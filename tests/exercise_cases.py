@@ -28,6 +28,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, Subset
 
+from course_utils import Callback
+from course_utils.history import EMA
 from course_utils.lessons.l01_training_loop import ch01
 from course_utils.lessons.l02_forward_and_loss import ch02
 from course_utils.lessons.l03_gradients_and_updates import ch03
@@ -543,6 +545,124 @@ def stop_epoch_template(val_losses, patience, min_delta=0.0):
     raise NotImplementedError
 
 
+# -- ch06.q5: write your own callback (StopWhenSmooth) -----------------------------------------------------
+
+
+class StopWhenSmooth(Callback):
+    """Right: stop once the bias-corrected moving average of the step losses is below the target."""
+
+    def __init__(self, target):
+        self.target, self.average = target, EMA(0.9)
+
+    def on_step_end(self, state):
+        if self.average.update(state.history.step_loss[-1]) < self.target:
+            state.stop(f"smoothed loss below {self.target} at step {state.history.steps}")
+
+
+class StopWhenSmoothUncorrected(Callback):
+    """Also right: an average that starts at the first loss (no bias correction)."""
+
+    def __init__(self, target):
+        self.target, self.avg = target, None
+
+    def on_step_end(self, state):
+        loss = state.history.step_loss[-1]
+        self.avg = loss if self.avg is None else 0.9 * self.avg + 0.1 * loss
+        if self.avg < self.target:
+            state.stop(f"average below {self.target}")
+
+
+class _Mine(Callback):
+    def __init__(self, target):
+        self.target, self.average, self.avg, self.prev = target, EMA(0.9), 0.0, math.inf
+
+
+class StopOnRawLoss(_Mine):
+    def on_step_end(self, state):
+        if state.history.step_loss[-1] < self.target:
+            state.stop("below")
+
+
+class StopAverageFromZero(_Mine):
+    def on_step_end(self, state):
+        self.avg = 0.9 * self.avg + 0.1 * state.history.step_loss[-1]
+        if self.avg < self.target:
+            state.stop("below")
+
+
+class NeverStops(_Mine):
+    def on_step_end(self, state):
+        self.average.update(state.history.step_loss[-1])
+
+
+class StopsOneStepLate(_Mine):
+    def on_step_end(self, state):
+        if self.prev < self.target:
+            state.stop("below")
+        self.prev = self.average.update(state.history.step_loss[-1])
+
+
+class StopsAtEpochEnd(_Mine):
+    def on_step_end(self, state):
+        self.smooth = self.average.update(state.history.step_loss[-1])
+
+    def on_epoch_end(self, state):
+        if self.smooth < self.target:
+            state.stop("below")
+
+
+class StopsWithoutAReason(_Mine):
+    def on_step_end(self, state):
+        if self.average.update(state.history.step_loss[-1]) < self.target:
+            state.stop("finished")
+
+
+class AverageWeightsSwapped(_Mine):
+    def on_step_end(self, state):
+        loss = state.history.step_loss[-1]
+        self.prev = loss if self.prev == math.inf else 0.1 * self.prev + 0.9 * loss
+        if self.prev < self.target:
+            state.stop("below")
+
+
+class FixedTarget(_Mine):
+    def on_step_end(self, state):
+        if self.average.update(state.history.step_loss[-1]) < 0.44:
+            state.stop("below")
+
+
+class WrongAttribute(_Mine):
+    def on_step_end(self, state):
+        if state.loss < self.target:
+            state.stop("below")
+
+
+class AlwaysStops(_Mine):
+    def on_step_end(self, state):
+        state.stop("always")
+
+
+class TakesNoTarget(Callback):
+    def on_step_end(self, state):
+        pass
+
+
+class MisspeltEvent(Callback):
+    def __init__(self, target):
+        self.target = target
+
+    def on_step_ends(self, state):
+        pass
+
+
+class StopWhenSmoothTemplate(Callback):
+    def __init__(self, target):
+        self.target = target
+
+    def on_step_end(self, state):
+        raise NotImplementedError
+
+
 CH06 = [
     Case(
         "ch06.q1",
@@ -577,6 +697,27 @@ CH06 = [
         "ch06.q4",
         right=["b"],
         wrong=[("a", "cannot reach 0"), ("c", "overshoot"), ("d", "0.325")],
+    ),
+    Case(
+        "ch06.q5",
+        right=[StopWhenSmooth, StopWhenSmoothUncorrected, ch06.ReferenceStopWhenSmooth],
+        wrong=[
+            (StopOnRawLoss, "one batch's loss first dipped below 0.44"),
+            (StopAverageFromZero, "started at 0"),
+            (NeverStops, "never stopped"),
+            (StopsOneStepLate, "one step late"),
+            (StopsAtEpochEnd, "on_epoch_end"),
+            (StopsWithoutAReason, "a reason that says why"),
+            (AverageWeightsSwapped, "0.9 parts the old average"),
+            (FixedTarget, "compare with self.target"),
+            (WrongAttribute, "state.history.step_loss[-1]"),
+            (AlwaysStops, "stopped the run at step 1"),
+            (TakesNoTarget, "must take the target"),
+            (MisspeltEvent, "train() refused the callback"),
+            (ch06.ReferenceStopWhenSmooth(0.44), "not an object of it"),
+            (42, "callback class"),
+        ],
+        not_attempted=[..., None, StopWhenSmoothTemplate],
     ),
 ]
 

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from course_utils import EarlyStopping, epoch_plan, make_loader, make_mlp, make_optimizer, make_random_labels, train
-from course_utils.lessons.l01_training_loop.experiments import StepThrough, syllabus_example
+from course_utils.lessons.l01_training_loop.experiments import StepThrough, minimal_example
 from course_utils.runs import run_training
 
 
@@ -65,8 +65,8 @@ CASES = [
     ("unknown device", lambda: _train(device="gpu"), ValueError, ["device='gpu'", "'cpu'"]),
     ("CUDA on a machine without one", lambda: _train(device="cuda"), ValueError, ["cuda", "device='cpu'"]),
     ("unknown data set", lambda: run_training(data="mnist"), ValueError, ["data='mnist'", "'moons'"]),
-    ("experiment with lr 0", lambda: syllabus_example(lr=0), ValueError, ["lr=0", "greater than 0"]),
-    ("experiment with batch 0", lambda: syllabus_example(batch_size=0), ValueError, ["batch_size=0"]),
+    ("experiment with lr 0", lambda: minimal_example(lr=0), ValueError, ["lr=0", "greater than 0"]),
+    ("experiment with batch 0", lambda: minimal_example(batch_size=0), ValueError, ["batch_size=0"]),
     ("loader with batch 0", lambda: make_loader(make_random_labels(10), 0), ValueError, ["batch_size=0"]),
     ("epoch plan with batch above data", lambda: epoch_plan(100, 200), ValueError, ["batch_size=200", "at most 100"]),
     ("step-through out of order", lambda: StepThrough().run("jump"), ValueError, ["phase='jump'", "'forward'"]),

@@ -28,7 +28,7 @@ def plain_loop(model, loader, loss_fn, optimizer, epochs):
     return losses
 
 
-def _syllabus_setup(seed=0):
+def _minimal_setup(seed=0):
     data = make_random_labels(1000, 10, 2, seed=seed)
     model = make_mlp(10, (32,), 2, seed=seed + 1)
     return data, model
@@ -37,7 +37,7 @@ def _syllabus_setup(seed=0):
 @pytest.mark.parametrize("shuffle", [True, False])
 @pytest.mark.parametrize("opt_name", ["adam", "sgd"])
 def test_train_is_bit_identical_to_the_plain_loop(shuffle, opt_name):
-    data, model = _syllabus_setup()
+    data, model = _minimal_setup()
     plain_model = copy.deepcopy(model)
     def make_opt(params):
         return torch.optim.Adam(params, lr=1e-3) if opt_name == "adam" else torch.optim.SGD(params, lr=0.1)
@@ -169,8 +169,8 @@ def test_divergence_stops_without_raising_and_keeps_the_history():
     assert h.steps > 0 and h.epochs < 50
 
 
-def test_adam_at_lr_10_diverges_on_the_syllabus_example_or_finishes_finite():
-    data, model = _syllabus_setup()
+def test_adam_at_lr_10_diverges_on_the_minimal_example_or_finishes_finite():
+    data, model = _minimal_setup()
     h = train(model, data, optimizer=torch.optim.Adam(model.parameters(), lr=10.0), epochs=3)
     assert h.stop_reason in ("finished",) or h.stop_reason.startswith("diverged at step")
     assert all(math.isfinite(v) for v in h.step_loss)
@@ -193,7 +193,7 @@ class _InterruptAt:
 
 @pytest.mark.parametrize("raise_directly", [False, True])
 def test_interrupt_keeps_history_and_the_model_of_the_last_finished_step(raise_directly):
-    data, model = _syllabus_setup()
+    data, model = _minimal_setup()
     stopper = _InterruptAt(7, raise_directly)
     stopper.model = model
     h = train(model, data, optimizer=torch.optim.Adam(model.parameters(), lr=1e-3), epochs=5,
@@ -249,7 +249,7 @@ def test_early_stopping_restores_the_best_weights():
 
 
 def test_max_steps_and_scheduler_learning_rate_per_step():
-    data, model = _syllabus_setup()
+    data, model = _minimal_setup()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
     h = train(model, data, optimizer=opt, epochs=10, callbacks=[MaxSteps(45)], scheduler=sched)
@@ -258,7 +258,7 @@ def test_max_steps_and_scheduler_learning_rate_per_step():
 
 
 def test_zero_epochs_does_nothing():
-    data, model = _syllabus_setup()
+    data, model = _minimal_setup()
     before = copy.deepcopy(model.state_dict())
     h = train(model, data, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=0)
     assert h.steps == 0 and h.stop_reason == "finished"
@@ -267,7 +267,7 @@ def test_zero_epochs_does_nothing():
 
 def test_two_runs_with_one_seed_give_identical_histories():
     def run():
-        data, model = _syllabus_setup(seed=3)
+        data, model = _minimal_setup(seed=3)
         return train(model, data, optimizer=torch.optim.Adam(model.parameters(), lr=1e-3), epochs=3, seed=9,
                      val_data=make_random_labels(100, seed=4)).numbers()  # fmt: skip
 

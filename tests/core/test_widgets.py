@@ -2,13 +2,13 @@
 
 import pytest
 
-from course_utils.lessons.l01_training_loop.experiments import syllabus_example
+from course_utils.lessons.l01_training_loop.experiments import minimal_example
 from course_utils.plots import plot_history
 from course_utils.widgets import Demo, batch_size_slider, dropdown, epochs_slider, lr_slider, toggle
 
 
 def _demo():
-    return Demo(syllabus_example, plot_history, batch_size=batch_size_slider(), lr=lr_slider(),
+    return Demo(minimal_example, plot_history, batch_size=batch_size_slider(), lr=lr_slider(),
                 epochs=epochs_slider(value=2))  # fmt: skip
 
 
@@ -57,7 +57,7 @@ def test_a_failing_setting_shows_a_message_and_the_demo_keeps_working():
     def fragile(batch_size, lr, epochs):
         if batch_size == 2:
             raise ValueError("batch_size=2 is not allowed here")
-        return syllabus_example(batch_size, lr, epochs)
+        return minimal_example(batch_size, lr, epochs)
 
     demo = Demo(fragile, plot_history, batch_size=batch_size_slider(), lr=lr_slider(), epochs=epochs_slider(1))
     demo.update(batch_size=2)
@@ -76,7 +76,7 @@ def test_divergence_is_drawn_not_raised():
 
 
 def test_manual_demo_has_a_run_button_and_control_helpers():
-    demo = Demo(lambda shuffle, optimizer: syllabus_example(epochs=1), plot_history, manual=True,
+    demo = Demo(lambda shuffle, optimizer: minimal_example(epochs=1), plot_history, manual=True,
                 shuffle=toggle("shuffle"), optimizer=dropdown("optimizer", ["adam", "sgd"]))  # fmt: skip
     demo.controls["shuffle"].value = False
     assert len(demo.timings) == 1  # manual: nothing ran on change

@@ -18,6 +18,8 @@ from course_utils.lessons.l02_forward_and_loss.experiments import (
     cross_entropy_by_hand,
     describe_line_point,
     line_surface,
+    metric_during_training,
+    metric_slice,
     mse_by_hand,
     regression_example,
     top_next_chars,
@@ -26,6 +28,7 @@ from course_utils.lessons.l02_forward_and_loss.figures import (
     plot_class_probabilities,
     plot_line_explorer,
     plot_loss_breakdowns,
+    plot_metric_vs_loss,
     plot_next_chars,
 )
 
@@ -280,3 +283,87 @@ def test_q1_solution_shows_the_number_the_hint_keeps_back(capsys):
     assert "Hint 1/2" in out and "0.4170" not in out
     q1.solution()
     assert "0.4170" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- the notebook's claims, one by one
+
+
+def test_notebook_claims_section_1_the_forward_pass():
+    reg = regression_example()
+    pred = _forward(reg)[:, 0]
+    assert all(-0.5 < p < -0.25 for p in pred.tolist())  # "all sit near -0.4"
+    assert reg.y.min().item() == pytest.approx(-1.0, abs=0.05) and reg.y.max().item() == pytest.approx(1.6, abs=0.05)
+    cls = classifier_example()
+    probs = torch.softmax(_forward(cls), dim=1)
+    right = (probs.argmax(dim=1) == cls.y).tolist()
+    assert right == [False, False, True, False, False]  # "example 2 right by luck and the other four wrong"
+    assert ((probs - 0.25).abs() < 0.27).all()  # "all hover around 1/4"
+    ex = char_example()
+    top = top_next_chars(ex.model, ex.vocab, CONTEXT, k=5)
+    assert top[0][0] == "*" and 0.035 < top[0][1] < 0.045  # "favourite is '*', at 4%"
+    assert all(p < 0.05 for _, p in top)  # "hardly above the blind guess"
+    trained = char_example(train_steps=30)
+    assert top_next_chars(trained.model, trained.vocab, CONTEXT)[0] == ("a", pytest.approx(0.9965, abs=0.002))
+
+
+def test_notebook_claims_section_2_the_losses():
+    reg = regression_example()
+    per = mse_by_hand(_forward(reg), reg.y).per_example
+    assert per[0] > sum(per[1:])  # "example 0's squared error alone is more than the other four together"
+    cls = classifier_example()
+    ce = cross_entropy_by_hand(_forward(cls), cls.y).mean
+    assert abs(ce - math.log(4)) < 0.01  # "close to ln 4"
+    sure_and_wrong = torch.tensor([[0.0, -120.0]])
+    p = torch.softmax(sure_and_wrong, dim=1)[0, 1]
+    assert p.item() == 0.0 and math.isinf(-torch.log(p).item())  # e^-120 rounds to 0 in float32
+    assert nn.CrossEntropyLoss()(sure_and_wrong, torch.tensor([1])).item() == pytest.approx(120.0)
+    logits = _forward(cls)
+    on_probs = nn.CrossEntropyLoss()(torch.softmax(logits, dim=1), cls.y).item()
+    assert abs(on_probs - nn.CrossEntropyLoss()(logits, cls.y).item()) > 0.005  # "just a different number"
+
+
+def test_notebook_claims_section_2c_accuracy_is_not_a_loss():
+    ex = classifier_example(n_examples=200, n_classes=4, seed=0)
+    logits = ex.model(ex.X)
+    accuracy = (logits.argmax(dim=1) == ex.y).float().mean()
+    assert nn.CrossEntropyLoss()(logits, ex.y).requires_grad and not accuracy.requires_grad
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        accuracy.backward()
+    before = [p.detach().clone() for p in ex.model.parameters()]
+    s = metric_slice(ex)
+    assert all(torch.equal(a, b) for a, b in zip(before, ex.model.parameters()))  # "the model is left unchanged"
+    assert s.moves == 800 and s.loss_changes == 800
+    assert s.accuracy_changes < 0.05 * s.moves  # "flat almost everywhere"
+    here = s.values.index(min(s.values, key=lambda v: abs(v - s.start)))
+    assert s.accuracy[here] == pytest.approx(0.21)
+    right = next(a for a in s.accuracy[here:] if a != s.accuracy[here])
+    assert right > s.accuracy[here]  # try this: "the accuracy jumps up just to the right of the dotted line"
+    assert s.values.index(s.values[s.loss.index(min(s.loss))]) > here  # ... and the loss slopes down that way
+    run = metric_during_training(steps=60, lr=0.5)
+    assert run.accuracy[0] == pytest.approx(accuracy.item()) and run.loss[0] == pytest.approx(1.4141, abs=1e-4)
+    first, last = run.longest_flat_stretch()
+    assert (first, last) == (22, 59)  # "from step 22 to the end of the run"
+    assert len(set(run.accuracy[first : last + 1])) == 1 and run.accuracy[last] == pytest.approx(0.915)
+    assert run.loss[last] < run.loss[first] - 0.04  # "while the loss keeps falling (0.1993 to 0.1574)"
+    fig = plot_metric_vs_loss(s, run)
+    assert len(fig.axes) == 4  # three panels and the accuracy axis of the third
+
+
+def test_metric_helpers_refuse_bad_input():
+    with pytest.raises(TypeError, match="classifier_example"):
+        metric_slice(regression_example().model)
+    with pytest.raises(ValueError, match="points=2"):
+        metric_slice(classifier_example(), points=2)
+    with pytest.raises(ValueError, match="lr=0"):
+        metric_during_training(lr=0)
+    with pytest.raises(TypeError, match="metric_slice"):
+        plot_metric_vs_loss(None, None)
+
+
+def test_notebook_claims_section_3_the_walk():
+    walk = LineExplorer(n_samples=40, seed=0)
+    losses = [walk(w, b).loss for w, b in [(-1.0, 2.0), (0.0, 1.0), (1.0, 0.0), (2.0, -1.0)]]
+    assert all(b < a for a, b in zip(losses, losses[1:]))
+    best = line_surface(n_samples=40, seed=0).best_loss
+    assert losses[0] == pytest.approx(24.09, abs=0.01) and 0 < losses[-1] - best < 0.005  # "a hair above"
+    assert walk(4.0, -2.0).loss > losses[-1]  # jumping far past the star: the loss goes up again

@@ -18,6 +18,7 @@ from course_utils.lessons.l03_gradients_and_updates.experiments import (
     gradient_table,
     loss_slice,
     moons_example,
+    relu_activity,
     train_line,
     zero_grad_comparison,
 )
@@ -25,6 +26,7 @@ from course_utils.lessons.l03_gradients_and_updates.figures import (
     plot_adam_vs_sgd,
     plot_descent_1d,
     plot_gradient_check,
+    plot_relu_activity,
     plot_zero_grad,
 )
 
@@ -351,3 +353,125 @@ def test_q4_answer_is_what_adam_really_does():
     p.grad = torch.tensor([0.004], dtype=torch.float64)
     optimizer.step()
     assert abs(1.0 - p.item()) == pytest.approx(ch03.q4.expected, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- the notebook's claims, one by one
+
+
+def test_notebook_claims_section_1_and_2_the_gradients(after_backward):
+    model, X, y = after_backward
+    g = model[4].bias.grad
+    assert g[0].item() == pytest.approx(-g[1].item(), rel=1e-6)  # "opposites, up to the last digit"
+    w = model[4].weight
+    i, j = divmod(int(w.grad.abs().argmax()), w.shape[1])
+    with torch.no_grad():
+        original = w[i, j].item()
+        w[i, j] = original + 1e-3
+        up = nn.functional.cross_entropy(model(X), y).item()
+        w[i, j] = original - 1e-3
+        down = nn.functional.cross_entropy(model(X), y).item()
+        w[i, j] = original
+    assert (up - down) / 2e-3 == pytest.approx(w.grad[i, j].item(), rel=1e-3)  # "agree to about four digits"
+    check = gradient_check(model, X, y, h=1e-6, dtype="float64")
+    assert check.n_checked == 306 and check.max_rel_error < 1e-5  # "a few millionths"
+    rows = first_order_check(model, X, y, [0.001, 0.01, 0.1, 1.0, 3.0])
+    assert all(r["actual"] < 0 for r in rows)  # "every step lowers the loss"
+    assert rows[3]["actual"] > rows[3]["predicted"]  # lr = 1: the real drop is smaller than predicted
+    assert rows[4]["actual"] / rows[4]["predicted"] == pytest.approx(0.60, abs=0.02)  # "only 60%"
+
+
+def test_notebook_claims_dead_units(after_backward):
+    model, X, y = after_backward
+    activity = relu_activity(model, X)
+    assert activity.dead == [[12], [6, 12]]
+    assert (activity.total(), activity.total("dead"), activity.total("never together")) == (75, 52, 23)
+    assert round(activity.on_share[0][4] * 200) == 5  # "unit 4 of the first layer is on for only 5 points"
+    for name, p in model.named_parameters():  # the explanation accounts for every zero, and only those
+        if p.grad is not None:
+            assert torch.equal(p.grad == 0, activity.expected_zero[name])
+    assert gradient_check(model, X, y, h=1e-6, dtype="float64").summary().count("75 exactly 0") == 1
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    for _ in range(50):  # "a dead unit stays dead"
+        loss = nn.functional.cross_entropy(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.6  # the rest of the network did learn
+    after = relu_activity(model, X).dead
+    assert 12 in after[0] and {6, 12} <= set(after[1])
+    assert "unit 6, unit 12" in activity.summary()
+    assert isinstance(plot_relu_activity(activity), Figure)
+    with pytest.raises(TypeError, match="Linear and ReLU"):
+        relu_activity(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2)), X)
+    with pytest.raises(TypeError, match="relu_activity"):
+        plot_relu_activity(None)
+
+
+def test_notebook_claims_section_5_adam_keeps_state():
+    """The cells of section 5: Adam's first step is lr, SGD's would be tiny; in step 2 the gradient changes
+    sign but Adam keeps going the same way, less far; small Adam steps only where the gradient flips."""
+    from torch.utils.data import TensorDataset
+
+    from course_utils import make_loader
+
+    model, X, y = moons_example()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    p = model[4].bias
+    loader = make_loader(TensorDataset(X, y), batch_size=32, shuffle=True, seed=0)
+    grads, moves = [], []
+    for _, (xb, yb) in zip(range(3), loader):
+        loss = nn.functional.cross_entropy(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        before = p.detach().clone()
+        optimizer.step()
+        grads.append(p.grad[0].item())
+        moves.append((p.detach() - before)[0].item())
+    assert moves[0] == pytest.approx(0.01, rel=1e-3) and abs(0.01 * grads[0]) < 0.001
+    assert grads[1] * grads[0] < 0  # the gradient changes sign ...
+    assert moves[1] * moves[0] > 0 and abs(moves[1]) < abs(moves[0])  # ... Adam keeps going, less far
+    trace = adam_vs_sgd(lr=0.01, steps=10, batch_size=32, seed=0)
+    G = torch.stack(trace.all_grads)
+    step10 = trace.all_adam_updates[9].abs()
+    flips = ((torch.sign(G[1:]) * torch.sign(G[:-1])) < 0).sum(dim=0)
+    small = (step10 < trace.lr / 3) & (G[9] != 0)
+    assert small.any() and (flips[small] > 0).all()  # "only numbers whose gradient keeps changing sign"
+    assert ((step10 > trace.lr / 3) | ~small).float().mean() > 0.8  # most steps stay close to lr
+    assert [int((g == 0).sum()) for g in (G[0], G[9])] == [107, 125]  # the legend's "not drawn"
+
+
+def test_notebook_claims_section_4_and_6_the_try_this_prompts():
+    assert abs(descend_1d(lr=0.1, w_start=8.0).grads[0]) > abs(descend_1d(lr=0.1, w_start=-1.0).grads[0])
+    slow = zero_grad_comparison(lr=0.01, epochs=25)  # "in the first 15 steps, without zero_grad() is faster"
+    assert max(slow.without.slopes[:16]) > 1.95 and max(slow.with_zero.slopes[:16]) < 1.0
+    assert slow.without.slopes[15] > 3  # ... and then it overshoots
+
+    def swing(lr):
+        s = zero_grad_comparison(lr=lr, epochs=25).without.slopes
+        peaks = [i for i in range(1, len(s) - 1) if s[i] > s[i - 1] and s[i] >= s[i + 1]]
+        return (peaks[-1] - peaks[0]) / (len(peaks) - 1), max(s) - min(s)
+
+    (period_a, size_a), (period_b, size_b) = swing(0.05), swing(0.18)
+    assert period_b < period_a / 1.5 and size_b >= size_a  # "faster, but not smaller"
+    base = zero_grad_comparison(lr=0.05, epochs=25).without.slopes
+    assert max(base) - 2 == pytest.approx(2 - base[0], rel=0.3)  # "overshoots by about as far as it started away"
+
+
+def test_notebook_claims_in_place_updates_backward_twice_and_q2():
+    model, X, y = moons_example()
+    p = copy.deepcopy(model)[4].bias
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        p -= 0.1 * torch.ones_like(p)  # an update outside torch.no_grad() is refused
+    loss = nn.functional.cross_entropy(model(X), y)
+    loss.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()  # the same loss twice: its saved values are gone
+    model.zero_grad()
+    assert all(q.grad is None for q in model.parameters())  # zero_grad() sets .grad back to None
+    q2 = copy.deepcopy(model)
+    nn.functional.cross_entropy(q2(X[:16]), y[:16]).backward()
+    nn.functional.cross_entropy(q2(X[16:32]), y[16:32]).backward()
+    two = q2[4].weight.grad.clone()
+    q2.zero_grad()
+    nn.functional.cross_entropy(q2(X[:32]), y[:32]).backward()
+    assert torch.allclose(two, 2 * q2[4].weight.grad)  # Q2 (b): twice the gradient of the mean over all 32

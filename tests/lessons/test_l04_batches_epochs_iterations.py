@@ -34,7 +34,7 @@ def _labelled(fig):
 @pytest.mark.parametrize(
     "n, b, e, drop, per_epoch, last, steps",
     [
-        (1000, 100, 5, False, 10, 100, 50),  # the syllabus's worked example
+        (1000, 100, 5, False, 10, 100, 50),  # the worked example: 1,000 samples, batch 100, 5 epochs
         (12000, 100, 5, False, 120, 100, 600),
         (1000, 32, 5, False, 32, 8, 160),  # what the tidy numbers hide
         (1000, 32, 5, True, 31, 32, 155),
@@ -208,3 +208,38 @@ def test_q3_claim_per_epoch_one_at_a_time_falls_fastest_full_batch_slowest():
     runs = runs_by_kind(compare_batch_sizes(batch_size=16, epochs=2, n_samples=96))  # measured at a small size
     after_one_epoch = {k: r.loss[r.epochs.index(1.0)] for k, r in runs.items()}
     assert after_one_epoch["one at a time"] < after_one_epoch["mini-batch"] < after_one_epoch["full batch"]
+
+
+def test_notebook_claims_the_wall_clock_panel_and_the_bouncing_run(default_comparison):
+    """Section 4: the mini-batch run falls at every checkpoint; one at a time drops below its final loss early
+    and often (31 of 63 checkpoints, first after 66 updates), reaches lower (0.2454) but ends higher (0.7867)."""
+    runs = runs_by_kind(default_comparison)
+    mini, one = runs["mini-batch"], runs["one at a time"]
+    assert all(b < a for a, b in zip(mini.loss, mini.loss[1:]))
+    below = [s for s, loss in zip(one.steps, one.loss) if loss < mini.final_loss]
+    assert len(below) == 31 and len(one.loss) == 63 and below[0] == 66 < 256  # early: within the first epoch
+    after = [loss for s, loss in zip(one.steps, one.loss) if s >= 256]
+    assert min(one.loss) < min(mini.loss) and one.final_loss > mini.final_loss
+    assert max(after) - min(after) > 0.7  # "jumps up and down"
+
+
+def test_notebook_claims_the_try_this_prompts():
+    """Batch size 1 puts the mini-batch curve on the one-at-a-time curve, 256 on the full-batch curve."""
+    for size, twin in ((1, "one at a time"), (256, "full batch")):
+        runs = runs_by_kind(compare_batch_sizes(batch_size=size, epochs=2))
+        assert runs["mini-batch"].loss == runs[twin].loss
+
+
+def test_notebook_claims_drop_last_with_and_without_shuffling():
+    """Section 1: with drop_last, shuffling leaves out a different 8 each epoch (so every example is used over
+    many epochs); without shuffling the same 8 are never trained on."""
+    from course_utils import make_blobs, make_loader
+
+    data = make_blobs(1000, seed=0)
+    index = {tuple(x.tolist()): i for i, x in enumerate(data.tensors[0])}
+    for shuffle, expected in ((True, 1000), (False, 992)):
+        loader = make_loader(data, batch_size=32, shuffle=shuffle, drop_last=True, seed=0)
+        seen = set()
+        for _ in range(10):
+            seen |= {index[tuple(x.tolist())] for xb, _ in loader for x in xb}
+        assert len(seen) == expected

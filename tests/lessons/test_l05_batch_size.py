@@ -244,3 +244,77 @@ def test_q4_reference_works_on_real_gradients():
     G = bs.per_example_gradients(bs.lesson_model(), X, y)
     assert ch05.reference_noise_scale(G) == ch05.reference_noise_scale(G.clone())
     assert torch.isfinite(torch.tensor(ch05.reference_noise_scale(G)))
+
+
+# ----------------------------------------------------------------------------- the notebook's claims, one by one
+
+
+@pytest.fixture(scope="module")
+def sweeps():
+    sizes = (8, 32, 128, 512)
+    return (bs.batch_size_sweep(sizes, lr=0.1, epochs=20, scale_lr=False),
+            bs.batch_size_sweep(sizes, lr=0.1, epochs=20, scale_lr=True))  # fmt: skip
+
+
+def test_notebook_claims_section_3_two_experiments(sweeps):
+    fixed, scaled = sweeps
+    val = [[r.history.epoch_val_loss for r in s.runs] for s in (fixed, scaled)]
+    assert [v[-1] for v in val[0]] == sorted(v[-1] for v in val[0])  # A: per epoch, the small batches are ahead
+    # A against steps: batch 128 after 20 epochs and batch 32 after 5 epochs have both made 80 steps
+    assert abs(val[0][2][19] - val[0][1][4]) < 0.05  # "the curves lie almost on top of each other"
+    # B: batches 8, 32 and 128 trace the same curve per epoch; 512 stumbles early and ends behind
+    assert max(abs(a - b) for a, b in zip(val[1][0], val[1][1])) < 0.005  # 8 and 32: the same curve
+    assert max(abs(a - b) for a, b in zip(val[1][2], val[1][1])) < 0.05  # 128: nearly, with small bumps
+    assert val[1][2][19] < val[1][1][4] - 0.1  # against steps (80 each) the bigger batch is ahead
+    big = val[1][3]
+    assert max(big[:6]) > big[0] + 0.4 and big[5] < big[3]  # shoots up in the first epochs, then recovers
+    assert big[-1] > max(v[-1] for v in val[1][:3]) + 0.05  # ... and ends behind
+
+
+def test_notebook_claims_section_6_no_generalization_penalty(sweeps):
+    fixed, scaled = (s.final_losses() for s in sweeps)
+    for rows in (fixed, scaled):
+        assert all(0.01 <= r["val_loss"] - r["train_loss"] <= 0.035 for r in rows)  # "the gap stays small"
+    assert [r["train_loss"] for r in fixed] == sorted(r["train_loss"] for r in fixed)  # less trained, not worse
+    spread = [r["val_loss"] for r in scaled[:3]], [r["train_loss"] for r in scaled[:3]]
+    assert all(max(v) - min(v) < 0.01 for v in spread)  # "batches 8, 32 and 128 end within 0.01"
+    assert scaled[3]["val_loss"] > scaled[0]["val_loss"] and scaled[3]["train_loss"] > scaled[0]["train_loss"]
+
+
+def test_notebook_claims_section_4_the_try_this_prompts():
+    ref = bs.batch_size_demo(batch_size=32, lr=0.1, epochs=8)
+    assert _val(bs.batch_size_demo(batch_size=128, lr=0.1, epochs=8).run) > _val(ref.run)  # ends above the dashed
+    small = bs.batch_size_demo(batch_size=8, lr=0.1, epochs=8, scale_lr=True)
+    large = bs.batch_size_demo(batch_size=512, lr=0.1, epochs=8, scale_lr=True)
+    gap = [max(abs(a - b) for a, b in zip(d.run.history.epoch_val_loss, ref.run.history.epoch_val_loss))
+           for d in (small, large)]  # fmt: skip
+    assert gap[0] < 0.005 < 0.1 < gap[1]  # batch 8 follows the dashed curve against epochs, 512 does not
+    assert _val(bs.batch_size_demo(batch_size=1, lr=0.1, epochs=8).run) < _val(
+        bs.batch_size_demo(batch_size=1, lr=0.1, epochs=8, scale_lr=True).run)  # fmt: skip
+    troubled = bs.batch_size_demo(batch_size=8, lr=3.0, epochs=8).run.history  # "which one gets into trouble?"
+    calm = bs.batch_size_demo(batch_size=32, lr=3.0, epochs=8).run.history
+    assert max(troubled.epoch_val_loss) > 1.5 * max(calm.epoch_val_loss)
+    assert bs.batch_size_demo(batch_size=32, lr=10.0, epochs=8).run.history.stop_reason == "diverged at step 11"
+
+
+def test_notebook_claims_section_5_batch_gradients_are_longer():
+    gn = bs.gradient_noise()
+    assert gn.length_ratio(8) == pytest.approx(2.16, abs=0.01)  # "about twice as long as G"
+    assert gn.length_ratio(256) == pytest.approx(1.03, abs=0.01)  # "only 3% longer"
+    ratios = [gn.length_ratio(b) for b in gn.batch_sizes]
+    assert ratios == sorted(ratios, reverse=True) and ratios[-1] > 1
+
+
+def test_notebook_claims_section_7_b_simple_at_the_target():
+    target = bs.steps_to_target()
+    s_min, b_crit = target.fit()
+    assert target.best_steps == [79, 39, 30, 24, 17, 16, 16, 14] and b_crit == pytest.approx(18.2, abs=0.1)
+    at = target.noise_scale_at_target
+    assert all(v is not None for v in at)
+    assert min(at) == pytest.approx(46.5, abs=0.5) and max(at) == pytest.approx(653, abs=1)  # "46 to 653"
+    assert min(at) / b_crit > 2.5 and max(at) / b_crit < 36.5  # "2.5 to 36 times B_crit"
+    trace = bs.noise_scale_during_training()
+    assert trace.noise_scale[-1] / trace.noise_scale[0] > 100  # "a hundredfold" (8 -> 840)
+    one_epoch = trace.steps.index(16)
+    assert abs(trace.noise_scale[one_epoch] - b_crit) < b_crit  # "after one epoch close to B_crit" ...
+    assert trace.train_loss[one_epoch] > target.target + 0.09  # ... at a loss far from the target

@@ -206,3 +206,163 @@ def test_figures_draw(run):
     fig = plot_plateau(plateau_on_run(patience=1, val_loss=h.epoch_val_loss, train_loss=h.epoch_train_loss), floor=0.3)
     assert fig.axes[0].get_title().startswith("early stopping rule: patience=1")
     plot_plateau(detect_plateau([1.0, 0.9], patience=5))
+
+
+# ----------------------------------------------------------------------------- section 3: can the noise help?
+
+
+def test_trap_problem_has_a_best_valley_and_a_trap():
+    from course_utils.lessons.l06_noisy_loss_and_convergence.experiments import trap_problem
+
+    trap = trap_problem()
+    assert trap is trap_problem()  # computed once
+    assert trap.best == pytest.approx(2.0, abs=0.05) and trap.trap == pytest.approx(5.17, abs=0.02)
+    assert trap.best_valley[1] == trap.trap_valley[0]  # one hill between the two valleys
+    assert trap.full_loss(trap.best) < 0.05 < 0.8 < trap.full_loss(trap.trap)
+    assert [trap.region(w) for w in (2.0, 5.0, 9.0)] == ["best", "trap", "elsewhere"]
+
+
+def test_escape_runs_are_independent_and_each_is_what_train_would_do():
+    """A run trained side by side with others gets exactly its own batches' gradients: the same path as
+    train() on that run alone, with the same batches."""
+    from torch import nn
+
+    from course_utils import train
+    from course_utils.lessons.l06_noisy_loss_and_convergence.experiments import escape_experiment, trap_problem
+    from course_utils.repro import make_generator
+
+    trap = trap_problem()
+    both = escape_experiment(4, lr=0.2, epochs=3, runs=2, seed=5)
+    g = make_generator(5)
+    low, high = trap.trap_valley
+    margin = 0.15 * (high - low)
+    start = low + margin + (high - low - 2 * margin) * torch.rand(2, generator=g)
+    assert torch.equal(start, both.start)
+    orders = [torch.rand(2, len(trap.x), generator=g).argsort(dim=1) for _ in range(3)]
+    batches = [(trap.x[o[0, i : i + 4]], trap.y[o[0, i : i + 4]]) for o in orders for i in range(0, len(trap.x), 4)]
+
+    class Sine(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(start[:1].clone())
+
+        def forward(self, x):
+            return torch.sin(self.w * x)
+
+    alone = Sine()
+    train(alone, batches, optimizer=torch.optim.SGD(alone.parameters(), lr=0.2), epochs=1, loss_fn=nn.MSELoss())
+    assert alone.w.item() == pytest.approx(both.end[0].item(), abs=1e-5)
+    assert both.steps == 3 * 16 and both.path.shape == (4, 2)
+
+
+def test_notebook_claims_noise_gets_runs_out_of_the_trap():
+    from course_utils.lessons.l06_noisy_loss_and_convergence.experiments import escape_experiment
+    from course_utils.lessons.l06_noisy_loss_and_convergence.figures import plot_escape
+
+    runs = {b: escape_experiment(b, lr=0.2, epochs=30) for b in (64, 16, 4, 1)}
+    long_full = escape_experiment(64, lr=0.2, epochs=1920)
+    assert long_full.steps == runs[1].steps == 1920 and runs[64].steps == 30
+    assert runs[64].count("trap") == long_full.count("trap") == 50  # full batch never leaves, even with 1,920 steps
+    assert runs[16].count("best") == 0 and runs[4].count("best") == 1 and runs[1].count("best") == 46
+    big = {b: escape_experiment(b, lr=0.4, epochs=30) for b in (4, 1)}
+    assert big[4].count("best") == 37 and big[1].count("best") == 9 and big[1].count("elsewhere") == 41
+    assert float(big[1].problem.full_loss(big[1].end).mean()) > 0.8  # "where the loss is high"
+    # try this: lr 0.1 with batch 1 and lr 0.4 with batch 4 (the same lr / batch) do about equally well
+    assert abs(escape_experiment(1, lr=0.1).count("best") - big[4].count("best")) <= 5
+    assert escape_experiment(64, lr=2.0).count("trap") == 50  # try this: bigger exact steps do not get out ...
+    huge = escape_experiment(64, lr=5.0)
+    assert huge.count("best") == 0 and huge.count("elsewhere") > 0  # ... and the few that leave miss the best valley
+    assert "full batch, lr 0.2, 30 epochs (30 steps)" in runs[64].summary()
+    fig = plot_escape([runs[64], long_full, runs[16], runs[4], runs[1]])
+    assert len(fig.axes) == 3
+    with pytest.raises(TypeError, match="escape_experiment"):
+        plot_escape([])
+    with pytest.raises(ValueError, match="batch_size=65"):
+        escape_experiment(65)
+    with pytest.raises(ValueError, match="region='nowhere'"):
+        runs[1].count("nowhere")
+
+
+# ----------------------------------------------------------------------------- the notebook's claims, one by one
+
+
+@pytest.fixture(scope="module")
+def full_run():
+    return noisy_loss_run(batch_size=32, lr=0.3, optimizer="sgd", epochs=30, eval_every=5)
+
+
+def test_notebook_claims_section_1_four_views(full_run):
+    from course_utils import ema
+
+    h = full_run.history
+    smooth = ema(h.step_loss, 0.9)
+    assert abs(h.step_loss[-1] - full_run.probe_loss[-1]) < 0.01  # "here it happens to land close to the truth"
+    assert max(abs(r) for r in probe_residuals(full_run)) > 0.1  # "at other steps it is off by 0.1 or more"
+    assert smooth[9] > full_run.probe_loss[2] + 0.05  # the moving average trails the true loss at the start
+    gaps = [mean - at_end for _, mean, at_end in epoch_lag(full_run)]
+    assert gaps[0] == max(gaps) and all(g > 0 for g in gaps[:5])  # above, most clearly in epoch 1
+    measured = len(full_run.probe_steps) * len(full_run.train_set)
+    assert measured > h.samples_seen  # "the probe costs more forward passes than the training itself"
+
+
+def test_notebook_claims_section_2_why_steps_bounce(full_run):
+    spread = spread_at_epoch(full_run, epoch=30, batch_size=32, n_batches=1000)
+    assert 0.15 < spread.quantile(0.05) < 0.25 and 0.55 < spread.quantile(0.95) < 0.65  # "about 0.2 to 0.6"
+    table = spread_table(full_run, epoch=30, batch_sizes=(8, 32, 128, 512))
+    assert table[0].std / table[1].std == pytest.approx(2, rel=0.1)  # four times the batch, half the spread
+    assert table[1].std / table[2].std == pytest.approx(2, rel=0.15)
+    assert table[3].std * math.sqrt(512) < 0.7 * table[2].std * math.sqrt(128)  # "drops even faster" at 512
+    res = probe_residuals(full_run, first_step=250)
+    m = sum(res) / len(res)
+    bounce = math.sqrt(sum((r - m) ** 2 for r in res) / (len(res) - 1))
+    assert bounce == pytest.approx(spread.std, rel=0.1)  # "about the same size"
+    start, end = spread_at_epoch(full_run, epoch=0), spread
+    assert start.std < 0.05 and start.mean == pytest.approx(math.log(2), abs=0.05)  # try this: narrow at epoch 0
+    assert end.mean < start.mean and end.std > start.std  # centre moves left, spread grows
+
+
+def test_notebook_claims_section_1_try_this_band_widths():
+    from course_utils import ema
+
+    short = noisy_loss_run(batch_size=8, lr=0.3, epochs=5, eval_every=5)
+    assert 0.15 < spread_at_epoch(short, epoch=5, batch_size=8).std < 0.3  # "roughly +-0.2"
+    assert 0.02 < spread_at_epoch(short, epoch=5, batch_size=256).std < 0.045  # "against +-0.03"
+    assert ema(short.history.step_loss, 0.0) == pytest.approx(short.history.step_loss)  # smooth = 0: the thin line
+    assert noisy_loss_run(batch_size=512, lr=0.3, epochs=1, eval_every=None).history.steps == 2
+
+
+def test_notebook_claims_section_4_floor_and_convergence(full_run):
+    from course_utils.lessons.l06_noisy_loss_and_convergence.experiments import label_noise_report
+
+    h, floor = full_run.history, label_noise_floor(0.1)
+    below = [v for v in h.step_loss if v < floor]
+    assert len(below) == 193 and min(below) == pytest.approx(0.1400, abs=1e-4)  # batches land below the floor
+    assert min(full_run.probe_loss) == pytest.approx(0.3668, abs=1e-4) and min(full_run.probe_loss) > floor
+    assert floor < h.epoch_val_loss[-1] < floor + 0.1  # "a little above the floor"
+    rows = {r["epoch"]: r for r in returns_table(h, checkpoints=(1, 2, 5, 10, 15, 20, 30))}
+    assert rows[2]["val_gain"] == pytest.approx(0.0167, abs=1e-4) and rows[15]["gain_per_epoch"] < 0.004
+    wobble = [abs(b - a) for a, b in zip(h.epoch_val_loss[19:], h.epoch_val_loss[20:])]
+    assert rows[30]["val_gain"] < 0 and abs(rows[30]["val_gain"]) < max(wobble)  # "smaller than the wobble"
+    plateau = detect_plateau(h.epoch_val_loss, patience=5)
+    assert detect_plateau(h.epoch_val_loss, patience=5, min_delta=0.01).stop_epoch < plateau.stop_epoch
+    train_at_end = [at_end for _, _, at_end in epoch_lag(full_run)]
+    below_train = sum(v < t for v, t in zip(h.epoch_val_loss, train_at_end))
+    report = label_noise_report(full_run)
+    assert below_train == 25  # the validation loss below the training loss in most epochs
+    assert (report.flipped_train, report.flipped_val) == (88, 20)
+    assert report.train_floor == pytest.approx(0.3465, abs=1e-4) and report.val_floor == pytest.approx(floor)
+    assert report.val_loss_std == pytest.approx(0.046, abs=0.001)
+    assert max(abs(v - t) for v, t in zip(h.epoch_val_loss, train_at_end)) < report.val_loss_std  # "more than
+    # the two curves ever differ"
+    with pytest.raises(TypeError, match="noisy_loss_run"):
+        label_noise_report(h)
+
+
+# ----------------------------------------------------------------------------- Q5: write your own callback
+# (its right and wrong answers are in tests/exercise_cases.py)
+
+
+def test_q5_hints_lead_to_state_stop():
+    from course_utils.lessons.l06_noisy_loss_and_convergence import ch06
+
+    assert len(ch06.q5.hints) == 2 and "state.stop" in ch06.q5.solution_text

@@ -17,7 +17,7 @@ __all__ = ["q1", "q2", "q3", "reference_step"]
 _plan = epoch_plan(1000, 32, 5)
 
 q1 = NumberExercise(
-    name="01.q1 steps in the syllabus example",
+    name="01.q1 steps in the minimal example",
     answer=lambda: _plan.total_steps,
     mistakes={
         5: "that is one update per epoch; but the optimizer steps once per *batch*, and an epoch has many batches.",

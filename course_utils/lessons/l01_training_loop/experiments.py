@@ -2,7 +2,7 @@
 
 * :func:`plain_loop` is the five-line loop from any PyTorch tutorial, kept as the reference that
   :func:`course_utils.train` must match bit for bit.
-* :func:`syllabus_example` is the course's minimal classification example (random data, a
+* :func:`minimal_example` is the course's minimal classification example (random data, a
   10 -> 32 -> 2 MLP, Adam), trained through :func:`course_utils.train`.
 * :class:`StepThrough` runs one phase of one training step at a time, for the step-through widget.
 """
@@ -22,7 +22,7 @@ from ...data import make_line, make_loader
 from ...models import make_linear
 from ...runs import Run, run_training
 
-__all__ = ["plain_loop", "syllabus_example", "StepThrough", "PHASES"]
+__all__ = ["plain_loop", "minimal_example", "StepThrough", "PHASES"]
 
 
 def plain_loop(
@@ -40,7 +40,7 @@ def plain_loop(
     return losses
 
 
-def syllabus_example(
+def minimal_example(
     batch_size: int = 32, lr: float = 1e-3, epochs: int = 5, seed: int = 0, callbacks: Sequence[Callback] = ()
 ) -> Run:
     """1,000 examples of 10 random features with random labels (2 classes); a 10 -> 32 -> 2 MLP

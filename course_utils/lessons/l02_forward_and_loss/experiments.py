@@ -6,6 +6,9 @@
   most likely next characters with their probabilities.
 * :func:`mse_by_hand` and :func:`cross_entropy_by_hand` compute a loss one example at a time and
   next to it the ``torch.nn`` loss, so the two can be compared.
+* :func:`metric_slice` and :func:`metric_during_training` show why accuracy cannot be the loss:
+  along one weight it is a staircase (flat almost everywhere, so its slope is 0), and during
+  training it can stay put for many steps while the loss keeps falling.
 * :func:`line_surface` is the mean squared error of the line ``y = w*x + b`` over a grid of
   ``(w, b)``, with the least-squares minimum; it is computed once and cached.
 * :class:`LineExplorer` is the "gradient descent by hand" demo's memory: call it with ``w`` and
@@ -22,6 +25,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from ...callbacks import Callback, LoopState
 from ...checks import check_float, check_int
 from ...data import CharVocab, make_blobs, make_line, make_next_char_data, make_regression, zen_of_python
 from ...history import History
@@ -38,6 +42,10 @@ __all__ = [
     "LossBreakdown",
     "mse_by_hand",
     "cross_entropy_by_hand",
+    "MetricSlice",
+    "metric_slice",
+    "MetricRun",
+    "metric_during_training",
     "LossSurface",
     "line_surface",
     "LinePoint",
@@ -219,6 +227,116 @@ def cross_entropy_by_hand(logits: torch.Tensor, targets: torch.Tensor) -> LossBr
         torch_none=tuple(nn.CrossEntropyLoss(reduction="none")(z, y).tolist()),
         p_correct=tuple(p_correct.tolist()),
     )
+
+
+# ----------------------------------------------------------------------------- the metric is not the loss
+
+
+def _accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
+    return float((logits.argmax(dim=1) == y).float().mean())
+
+
+@dataclass(frozen=True)
+class MetricSlice:
+    """Accuracy and cross-entropy of a classifier while one of its weights moves and all others stay put.
+
+    ``values[i]`` is the weight's value, ``accuracy[i]`` and ``loss[i]`` are measured on all the
+    example's points with it; ``start`` is the value the weight really has.
+    """
+
+    name: str
+    start: float
+    values: tuple[float, ...]
+    accuracy: tuple[float, ...]
+    loss: tuple[float, ...]
+
+    @property
+    def accuracy_changes(self) -> int:
+        """How many of the small moves from one grid value to the next change the accuracy at all."""
+        return sum(a != b for a, b in zip(self.accuracy, self.accuracy[1:]))
+
+    @property
+    def loss_changes(self) -> int:
+        """How many of the same moves change the loss."""
+        return sum(a != b for a, b in zip(self.loss, self.loss[1:]))
+
+    @property
+    def moves(self) -> int:
+        return len(self.values) - 1
+
+
+def metric_slice(example: Example, width: float = 8.0, points: int = 801) -> MetricSlice:
+    """Move the output layer's weight with the steepest loss gradient over ``width`` around its value.
+
+    At every one of ``points`` values, the model's accuracy and cross-entropy on ``example.X`` are
+    measured; the weight is put back afterwards (the model is unchanged).
+    """
+    if not isinstance(example, Example):
+        raise TypeError(f"example must come from classifier_example(...), but got {type(example).__name__}.")
+    width = check_float("width", width, minimum=0.0, strict_minimum=True)
+    points = check_int("points", points, minimum=3, maximum=10_001)
+    model, X, y = example.model, example.X, example.y
+    weight = [m for m in model if isinstance(m, nn.Linear)][-1].weight
+    model.zero_grad()
+    nn.functional.cross_entropy(model(X), y).backward()
+    i, j = divmod(int(weight.grad.abs().argmax()), weight.shape[1])
+    model.zero_grad(set_to_none=True)
+    start = float(weight[i, j].detach())
+    values = torch.linspace(start - width / 2, start + width / 2, points)
+    accuracy, loss = [], []
+    with torch.no_grad():
+        for v in values:
+            weight[i, j] = v
+            logits = model(X)
+            accuracy.append(_accuracy(logits, y))
+            loss.append(float(nn.functional.cross_entropy(logits, y)))
+        weight[i, j] = start
+    index = [n for n, p in model.named_parameters() if p is weight][0]
+    return MetricSlice(f"{index}[{i}, {j}]", start, tuple(values.tolist()), tuple(accuracy), tuple(loss))
+
+
+@dataclass(frozen=True)
+class MetricRun:
+    """Loss and accuracy (all points) before each step of a full-batch training run."""
+
+    loss: tuple[float, ...]
+    accuracy: tuple[float, ...]
+    lr: float
+
+    def longest_flat_stretch(self) -> tuple[int, int]:
+        """``(first, last)`` step of the longest stretch in which the accuracy did not change at all while
+        the loss fell at every step (steps counted from 0, the starting weights)."""
+        best, start = (0, 0), 0
+        for t in range(1, len(self.loss)):
+            if self.accuracy[t] != self.accuracy[t - 1] or not self.loss[t] < self.loss[t - 1]:
+                start = t
+            elif t - start > best[1] - best[0]:
+                best = (start, t)
+        return best
+
+
+class _AccuracyBeforeStep(Callback):
+    """Accuracy on all points with the weights the step is about to use (the step's loss uses the same)."""
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor) -> None:
+        self.X, self.y, self.accuracy = X, y, []
+
+    def on_step_begin(self, state: LoopState) -> None:
+        with torch.no_grad():
+            self.accuracy.append(_accuracy(state.model(self.X), self.y))
+
+
+def metric_during_training(n_examples: int = 200, steps: int = 60, lr: float = 0.5, seed: int = 0) -> MetricRun:
+    """Train :func:`classifier_example`'s model on all its points at once (full-batch SGD) through
+    :func:`course_utils.train`, recording loss and accuracy before every step."""
+    steps = check_int("steps", steps, minimum=1, maximum=2000)
+    lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
+    example = classifier_example(n_examples=n_examples, n_classes=4, seed=seed)
+    X, y = example.X, example.y
+    watch = _AccuracyBeforeStep(X, y)
+    history = train(example.model, (X, y), optimizer=torch.optim.SGD(example.model.parameters(), lr=lr),
+                    epochs=steps, batch_size=len(X), shuffle=False, callbacks=[watch])  # fmt: skip
+    return MetricRun(tuple(history.step_loss), tuple(watch.accuracy), lr)
 
 
 # ----------------------------------------------------------------------------- the line model's loss surface

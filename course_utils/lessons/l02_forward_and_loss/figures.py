@@ -4,6 +4,8 @@
 * :func:`plot_next_chars`: the most likely next characters, before and after training.
 * :func:`plot_loss_breakdowns`: per-example losses and their mean (MSE and cross-entropy), and the
   curve ``-log(p)`` that cross-entropy puts on the probability of the correct class.
+* :func:`plot_metric_vs_loss`: accuracy (a staircase) and cross-entropy (smooth) along one weight,
+  and both during a training run.
 * :func:`plot_line_explorer`: the "gradient descent by hand" demo: the line and its residuals,
   and where the current ``(w, b)`` sits on the loss surface, with the path so far.
 """
@@ -19,9 +21,15 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from ...plots import PALETTE, subplots
-from .experiments import LinePoint, LossBreakdown, LossSurface
+from .experiments import LinePoint, LossBreakdown, LossSurface, MetricRun, MetricSlice
 
-__all__ = ["plot_class_probabilities", "plot_next_chars", "plot_loss_breakdowns", "plot_line_explorer"]
+__all__ = [
+    "plot_class_probabilities",
+    "plot_next_chars",
+    "plot_loss_breakdowns",
+    "plot_metric_vs_loss",
+    "plot_line_explorer",
+]
 
 BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY = PALETTE[:6]
 OTHER = "#B8C4CE"  # the bars of the wrong classes: quiet, so the right one stands out
@@ -133,6 +141,46 @@ def plot_loss_breakdowns(mse: LossBreakdown, cross_entropy: LossBreakdown, *, n_
                 va="center", arrowprops=dict(arrowstyle="->", color="0.4"))  # fmt: skip
     ax.legend(loc="upper right", fontsize=7.5, bbox_to_anchor=(1.0, 0.66))
     fig.suptitle("the loss of a batch is one number: the mean of its examples' losses", fontsize=10.5)
+    return fig
+
+
+# ----------------------------------------------------------------------------- metric vs loss
+
+
+def plot_metric_vs_loss(slice_: MetricSlice, run: MetricRun) -> Figure:
+    """Left: accuracy and cross-entropy as one weight moves (the rest fixed). Right: both during a run,
+    with the longest stretch in which the accuracy stood still while the loss fell shaded."""
+    if not isinstance(slice_, MetricSlice) or not isinstance(run, MetricRun):
+        raise TypeError("expected the results of metric_slice(...) and metric_during_training(...).")
+    fig, axes = subplots(1, 3, figsize=(11.5, 3.5),
+                         adjust=dict(left=0.06, right=0.94, bottom=0.16, top=0.82, wspace=0.38))  # fmt: skip
+    for ax, values, color, label in ((axes[0], slice_.accuracy, ORANGE, "accuracy"),
+                                     (axes[1], slice_.loss, BLUE, "cross-entropy (the loss)")):  # fmt: skip
+        ax.plot(slice_.values, values, color=color, linewidth=1.8, drawstyle="steps-mid" if color == ORANGE else None)
+        ax.axvline(slice_.start, color="0.5", linestyle=":", linewidth=1.2)
+        ax.set_xlabel(f"value of the weight {slice_.name}")
+        ax.set_ylabel(label)
+    axes[0].set_title(f"accuracy: flat, then a jump\n(it changes in {slice_.accuracy_changes} of "
+                      f"{slice_.moves} small moves)", fontsize=9.5)  # fmt: skip
+    axes[1].set_title(f"the loss: smooth\n(it changes in all {slice_.loss_changes} of {slice_.moves})",
+                      fontsize=9.5)  # fmt: skip
+    axes[1].annotate("the weight now", xy=(slice_.start, max(slice_.loss)), xytext=(6, -2),
+                     textcoords="offset points", fontsize=8, color="0.4", va="top")  # fmt: skip
+    ax = axes[2]
+    steps = range(len(run.loss))
+    first, last = run.longest_flat_stretch()
+    ax.axvspan(first, last, color="0.5", alpha=0.12)
+    ax.plot(steps, run.loss, color=BLUE, linewidth=1.8, label="loss")
+    ax.set_xlabel("training step (full batch, SGD)")
+    ax.set_ylabel("loss", color=BLUE)
+    twin = ax.twinx()
+    twin.plot(steps, run.accuracy, color=ORANGE, linewidth=1.8, drawstyle="steps-post", label="accuracy")
+    twin.set_ylabel("accuracy", color=ORANGE)
+    twin.set_ylim(0, 1.02)
+    twin.grid(False)
+    ax.set_title(f"steps {first}-{last}: accuracy stays {run.accuracy[last]:.1%},\n"
+                 f"the loss falls {run.loss[first]:.3f} -> {run.loss[last]:.3f}", fontsize=9.5)  # fmt: skip
+    fig.suptitle("why training uses the loss, not the accuracy (4-class classifier, 200 points)", fontsize=10.5)
     return fig
 
 

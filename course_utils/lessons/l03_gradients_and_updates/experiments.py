@@ -3,6 +3,9 @@
 * :func:`gradient_table` lists every parameter of a model with its shape and the size of its ``.grad``.
 * :func:`gradient_check` compares the gradients of ``loss.backward()`` with a finite-difference
   estimate: nudge one weight up and down a tiny bit and measure how the loss changes.
+* :func:`relu_activity` finds the ReLU units that are off for every example (dead units) and explains
+  every gradient that is exactly zero: a dead unit's weights, or a weight between two units that are
+  never on for the same example.
 * :func:`loss_slice` and :func:`first_order_check` show what a gradient says: which way the loss
   rises, and by how much a small step changes it.
 * :func:`descend_1d` is gradient descent on a one-parameter model, for the learning-rate demo.
@@ -37,6 +40,8 @@ __all__ = [
     "moons_example",
     "GradCheck",
     "gradient_check",
+    "ReluActivity",
+    "relu_activity",
     "LossSlice",
     "loss_slice",
     "first_order_check",
@@ -227,6 +232,94 @@ def gradient_check(
                 names.append(f"{name}[{index}]")
             auto.append(p.grad.reshape(-1).to(torch.float64))
     return GradCheck(dtype, h, names, torch.cat(auto), torch.tensor(numeric, dtype=torch.float64), loss.item())
+
+
+# ----------------------------------------------------------------------------- dead units
+
+
+@dataclass
+class ReluActivity:
+    """Which ReLU units of an MLP are on (output > 0) for which examples, and what that does to the gradients.
+
+    ``on_share[k][u]``: the share of the examples for which unit ``u`` of hidden layer ``k`` (counted from
+    0) is on; ``dead[k]``: the units of layer ``k`` that are off for *every* example. ``zero_grads``:
+    for every trainable weight matrix and bias, how many of its numbers *must* have a gradient of exactly
+    0 on these examples, split into ``"dead"`` (the number belongs to a dead unit: the weights into it, its
+    bias, the weights out of it) and ``"never together"`` (a weight between two live units that are never
+    on for the same example).
+    """
+
+    n_examples: int
+    on_share: list[list[float]]
+    dead: list[list[int]]
+    zero_grads: dict[str, dict[str, int]]
+    expected_zero: dict[str, torch.Tensor] = field(repr=False)
+
+    @property
+    def n_dead(self) -> int:
+        return sum(len(d) for d in self.dead)
+
+    def total(self, kind: str | None = None) -> int:
+        """Zero gradients of one kind (``"dead"`` or ``"never together"``), or of both."""
+        return sum(v for counts in self.zero_grads.values() for k, v in counts.items() if kind in (None, k))
+
+    def summary(self) -> str:
+        names = ["first", "second", "third", "fourth"]
+        lines = [f"units that are off for all {self.n_examples} examples (dead units):"]
+        for k, units in enumerate(self.dead):
+            layer = f"{names[k] if k < len(names) else str(k + 1) + 'th'} hidden layer"
+            lines.append(f"  {layer:<20} {', '.join(f'unit {u}' for u in units) or 'none'}")
+        lines.append(f"gradients that must be exactly 0: {self.total()} = {self.total('dead')} on the weights of "
+                     f"the {self.n_dead} dead units + {self.total('never together')} on weights between two "
+                     "units that are never on for the same example")
+        return "\n".join(lines)
+
+
+def relu_activity(model: nn.Module, X: torch.Tensor) -> ReluActivity:
+    """Run ``X`` through an MLP of ``Linear`` and ``ReLU`` layers (as :func:`course_utils.make_mlp` builds)
+    and record which hidden units are on for which example.
+
+    For a Linear layer, ``weight.grad[o, i]`` is a sum over the examples of (the gradient arriving at
+    output ``o``) x (input ``i``). A ReLU that is off passes no gradient back, so the sum is exactly 0
+    when output unit ``o`` and input ``i`` are never on for the same example; the bias of ``o`` gets 0
+    when ``o`` is off for every example. Frozen parameters are left out.
+    """
+    model = _check_model(model)
+    layers = list(model)
+    if not layers or not all(isinstance(m, (nn.Linear, nn.ReLU)) for m in layers) or not isinstance(layers[-1],
+                                                                                                     nn.Linear):
+        raise TypeError("relu_activity needs an MLP of Linear and ReLU layers that ends with a Linear layer, "
+                        "such as make_mlp(2, (16, 16), 2).")  # fmt: skip
+    names = {id(p): name for name, p in model.named_parameters()}
+    h = X.detach()
+    on_in = torch.ones(len(X), X.shape[1], dtype=torch.bool)  # the inputs count as always on
+    on_share, dead, zero_grads, expected = [], [], {}, {}
+    with torch.no_grad():
+        for k, layer in enumerate(layers):
+            if not isinstance(layer, nn.Linear):
+                continue
+            out = layer(h)
+            relu = k + 1 < len(layers) and isinstance(layers[k + 1], nn.ReLU)
+            on_out = out > 0 if relu else torch.ones_like(out, dtype=torch.bool)
+            together = on_out.T.double() @ on_in.double()  # [o, i]: examples on which both are on
+            out_dead, in_dead = ~on_out.any(dim=0), ~on_in.any(dim=0)
+            dead_w = out_dead[:, None] | in_dead[None, :]
+            if layer.weight.requires_grad:
+                zero = together == 0
+                expected[names[id(layer.weight)]] = zero
+                zero_grads[names[id(layer.weight)]] = {"dead": int((zero & dead_w).sum()),
+                                                       "never together": int((zero & ~dead_w).sum())}  # fmt: skip
+            if layer.bias is not None and layer.bias.requires_grad:
+                expected[names[id(layer.bias)]] = out_dead.clone()
+                zero_grads[names[id(layer.bias)]] = {"dead": int(out_dead.sum()), "never together": 0}
+            if relu:
+                h = torch.relu(out)
+                on_in = on_out
+                on_share.append(on_out.float().mean(dim=0).tolist())
+                dead.append(out_dead.nonzero().flatten().tolist())
+            else:
+                h = out
+    return ReluActivity(len(X), on_share, dead, zero_grads, expected)
 
 
 @dataclass

@@ -8,9 +8,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ...plots import ALERT_COLOR, PALETTE, subplots
-from .experiments import AdamTrace, Descent1D, GradCheck, LossSlice, ZeroGradResult
+from .experiments import AdamTrace, Descent1D, GradCheck, LossSlice, ReluActivity, ZeroGradResult
 
-__all__ = ["plot_gradient_check", "plot_descent_1d", "plot_adam_vs_sgd", "plot_zero_grad"]
+__all__ = ["plot_gradient_check", "plot_relu_activity", "plot_descent_1d", "plot_adam_vs_sgd", "plot_zero_grad"]
 
 BLUE, ORANGE, GREEN, RED, PURPLE = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[4]
 # Titles get a fixed position (``y=1.01``): otherwise matplotlib measures every tick label to place them,
@@ -58,6 +58,33 @@ def plot_gradient_check(check: GradCheck, slice_: LossSlice) -> Figure:
     right.text(0.97, 0.05, f"max relative error {check.max_rel_error:.1e}", transform=right.transAxes,
                ha="right", fontsize=9)  # fmt: skip
     right.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_relu_activity(activity: ReluActivity) -> Figure:
+    """One panel per hidden layer: for every unit, the share of the examples for which its ReLU is on.
+    Dead units (on for none) are marked."""
+    if not isinstance(activity, ReluActivity):
+        raise TypeError(f"expected the result of relu_activity(...), but got {type(activity).__name__}.")
+    n = len(activity.on_share)
+    fig, axes = subplots(1, n, figsize=(5.2 * n, 3.0), sharey=True,
+                         adjust=dict(left=0.07, right=0.98, bottom=0.17, top=0.8, wspace=0.08))  # fmt: skip
+    axes = list(axes) if n > 1 else [axes]
+    ordinal = ["first", "second", "third", "fourth"]
+    for k, (ax, shares, dead) in enumerate(zip(axes, activity.on_share, activity.dead)):
+        colors = [RED if u in dead else BLUE for u in range(len(shares))]
+        ax.bar(range(len(shares)), shares, color=colors, width=0.75)
+        for u in dead:
+            ax.text(u, 0.03, "dead", color=RED, ha="center", va="bottom", rotation=90, fontsize=8.5)
+        ax.set_xticks(range(len(shares)))
+        ax.tick_params(axis="x", labelsize=7.5)
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("unit")
+        ax.set_title(f"{ordinal[k] if k < len(ordinal) else str(k + 1)} hidden layer", y=1.01, fontsize=10)
+        ax.grid(axis="x", visible=False)
+    axes[0].set_ylabel("share of examples\nwith the unit on")
+    fig.suptitle(f"which ReLU units are on, over all {activity.n_examples} examples ({activity.n_dead} dead)",
+                 fontsize=11)  # fmt: skip
     return fig
 
 
@@ -120,7 +147,7 @@ def plot_adam_vs_sgd(trace: AdamTrace, steps: tuple[int, ...] | None = None) -> 
     """Size of every number's step against the size of its gradient, for Adam and for SGD (same lr).
 
     One panel per step in ``steps`` (default: the first and the last). Numbers whose gradient is
-    exactly 0 cannot go on a log scale and are left out (their count is in the legend).
+    exactly 0 in that step cannot go on a log scale and are left out (the legend counts them).
     """
     steps = steps or (1, trace.steps)
     fig, axes = subplots(1, len(steps), figsize=(5.2 * len(steps), 3.8), sharey=True,
@@ -133,7 +160,9 @@ def plot_adam_vs_sgd(trace: AdamTrace, steps: tuple[int, ...] | None = None) -> 
         g, u = g[keep].numpy(), u[keep].numpy()
         lo, hi = g.min() / 2, g.max() * 2
         ax.plot([lo, hi], [trace.lr * lo, trace.lr * hi], color=BLUE, linewidth=2, label="SGD: lr x |grad|")
-        ax.scatter(g, u, s=12, color=ORANGE, alpha=0.75, label=f"Adam ({int(keep.sum())} numbers)", zorder=3)
+        drawn = int(keep.sum())
+        ax.scatter(g, u, s=12, color=ORANGE, alpha=0.75, zorder=3,
+                   label=f"Adam: {drawn} of {len(keep)} numbers\n({len(keep) - drawn} with gradient 0 not drawn)")
         ax.axhline(trace.lr, color="0.5", linestyle=":", linewidth=1.2, label=f"lr = {trace.lr:g}")
         ax.set_xscale("log")
         ax.set_yscale("log")

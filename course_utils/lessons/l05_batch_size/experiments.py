@@ -461,6 +461,12 @@ class GradientNoise:
         a batch gradient is as large as the gradient itself."""
         return self.trace / self.full_grad_sq
 
+    def length_ratio(self, batch_size: int) -> float:
+        """How much longer a batch gradient is than the full-batch gradient G, as a root mean square:
+        ``sqrt(E|g_B|^2 / |G|^2)``, where ``E|g_B|^2 = |G|^2 + E|g_B - G|^2`` (the noise adds length)."""
+        noise = self.measured[self.batch_sizes.index(batch_size)]
+        return math.sqrt((self.full_grad_sq + noise) / self.full_grad_sq)
+
     def variance_ratio(self, small: int, large: int) -> float:
         """Measured noise at batch ``small`` divided by the noise at batch ``large``."""
         return self.measured[self.batch_sizes.index(small)] / self.measured[self.batch_sizes.index(large)]
@@ -578,6 +584,9 @@ class StepsToTarget:
     max_steps: int
     steps: dict[int, dict[float, int | None]]  # None: not reached within max_steps, or diverged
     diverged: set[tuple[int, float]]
+    noise_scale_at_target: list[float | None] = field(default_factory=list)
+    """B_simple measured at the weights with which the best run of each batch size first reached the
+    target loss (``None`` where no run reached it)."""
 
     @property
     def best_steps(self) -> list[int | None]:
@@ -620,6 +629,7 @@ class _FullLossTarget(Callback):
     def __init__(self, model: nn.Module, data: TensorDataset, target: float) -> None:
         self.model, (self.X, self.y), self.target = model, data.tensors, target
         self.reached_at: int | None = None
+        self.weights_at_target: dict[str, torch.Tensor] | None = None
         self.diverged = False
 
     def _loss(self) -> float:
@@ -636,6 +646,7 @@ class _FullLossTarget(Callback):
             state.stop("diverged")
         elif full < self.target:
             self.reached_at = state.history.steps
+            self.weights_at_target = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             state.stop(f"reached the target at step {state.history.steps}")
 
 
@@ -647,7 +658,8 @@ def steps_to_target(
     seed: int = 0,
 ) -> StepsToTarget:
     """For each batch size and learning rate, count SGD steps until the loss on all training examples
-    drops below ``target`` (checked after every step). A run whose loss becomes NaN, infinite or ten
+    drops below ``target`` (checked after every step), and measure B_simple where the fastest run of
+    each batch size got there. A run whose loss becomes NaN, infinite or ten
     times its starting value counts as diverged; one still above ``target`` after ``max_steps`` as not reached.
     """
     sizes = _check_batch_sizes("batch_sizes", batch_sizes, N_TRAIN)
@@ -657,10 +669,13 @@ def steps_to_target(
     target = check_float("target", target, minimum=0.0, strict_minimum=True)
     max_steps = check_int("max_steps", max_steps, minimum=1)
     train_set, _ = lesson_data(seed)
+    X, y = train_set.tensors
     steps: dict[int, dict[float, int | None]] = {}
     diverged: set[tuple[int, float]] = set()
+    at_target: list[float | None] = []
     for size in sizes:
         steps[size] = {}
+        weights: dict[float, dict[str, torch.Tensor] | None] = {}
         for lr in rates:
             model = lesson_model(seed)
             watch = _FullLossTarget(model, train_set, target)
@@ -671,7 +686,16 @@ def steps_to_target(
             if watch.diverged or history.diverged:
                 diverged.add((size, lr))
             steps[size][lr] = watch.reached_at
-    return StepsToTarget(sizes, rates, target, max_steps, steps, diverged)
+            weights[lr] = watch.weights_at_target
+        reached = [(s, lr) for lr, s in steps[size].items() if s is not None]
+        if reached:  # B_simple where the fastest run (the smallest lr among ties) reached the target
+            model = lesson_model(seed)
+            model.load_state_dict(weights[min(reached)[1]])
+            trace, grad_sq = _noise_statistics(per_example_gradients(model, X, y))
+            at_target.append(trace / grad_sq)
+        else:
+            at_target.append(None)
+    return StepsToTarget(sizes, rates, target, max_steps, steps, diverged, at_target)
 
 
 def updates_per_epoch(batch_sizes: Sequence[int] = POWERS_OF_TWO, n_samples: int = N_TRAIN) -> list[int]:

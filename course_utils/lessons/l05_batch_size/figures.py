@@ -217,12 +217,15 @@ def plot_gradient_noise(result: GradientNoise) -> Figure:
 
 
 def plot_noise_scale(trace: NoiseScaleTrace, steps: StepsToTarget | None = None) -> Figure:
-    """Left: B_simple (and the training loss) during the first steps of training. Right (when ``steps`` is
-    given): steps needed to reach a target loss against the batch size, with McCandlish et al.'s fit."""
+    """Left: B_simple (and the training loss) during the first steps of training. Middle (when ``steps`` is
+    given): steps needed to reach a target loss against the batch size, with McCandlish et al.'s fit.
+    Right: B_simple measured where each batch size's fastest run reached the target, against the fit's B_crit."""
     _type(trace, NoiseScaleTrace, "trace")
-    panels = 2 if steps is not None else 1
-    fig, axes = subplots(1, panels, figsize=(5.3 * panels, 3.9), squeeze=False,
-                         adjust=dict(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.42))
+    at_target = [] if steps is None else [(b, v) for b, v in zip(steps.batch_sizes, steps.noise_scale_at_target)
+                                          if v is not None]  # fmt: skip
+    panels = 1 if steps is None else 3 if at_target else 2
+    fig, axes = subplots(1, panels, figsize=(4.6 * panels, 3.9), squeeze=False,
+                         adjust=dict(left=0.07, right=0.98, bottom=0.15, top=0.8, wspace=0.5))
     ax = axes[0][0]
     ax.plot(trace.steps, trace.noise_scale, "o-", color=PALETTE[4], label="B_simple = tr(Σ) / |G|²")
     ax.set_yscale("log")
@@ -240,7 +243,7 @@ def plot_noise_scale(trace: NoiseScaleTrace, steps: StepsToTarget | None = None)
     fit = steps.fit() if steps is not None else (math.nan, math.nan)
     if math.isfinite(fit[1]):
         handles.append(ax.axhline(fit[1], color=PALETTE[0], linestyle="--", linewidth=1,
-                                  label=f"B_crit fitted on the right: {fit[1]:.0f}"))  # fmt: skip
+                                  label=f"B_crit from the fit (middle): {fit[1]:.0f}"))  # fmt: skip
     ax.legend(handles=handles, loc="upper left", fontsize=8)
     ax.set_title("B_simple during the first steps of training", fontsize=10)
     if steps is not None:
@@ -262,8 +265,24 @@ def plot_noise_scale(trace: NoiseScaleTrace, steps: StepsToTarget | None = None)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         _batch_axis(ax, steps.batch_sizes)
         ax.set_ylabel(f"steps until training loss < {steps.target:g}")
-        ax.set_title("Steps to a target loss: the payoff of bigger batches ends", fontsize=10)
+        ax.set_title("steps to a target loss:\nthe payoff of bigger batches ends", fontsize=10)
         ax.legend(loc="upper right", fontsize=8)
+    if at_target:
+        ax = axes[0][2]
+        ax.plot([b for b, _ in at_target], [v for _, v in at_target], "o", color=PALETTE[4], markersize=7,
+                label="B_simple where the run\nreached the target loss")  # fmt: skip
+        if math.isfinite(fit[1]):
+            ax.axhline(fit[1], color=PALETTE[0], linestyle="--", linewidth=1,
+                       label=f"B_crit from the fit: {fit[1]:.0f}")  # fmt: skip
+        ax.set_yscale("log")
+        ax.set_yticks([t for t in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+                       if min(fit[1], *(v for _, v in at_target)) / 2 <= t <= 2 * max(v for _, v in at_target)])
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_locator(NullLocator())
+        _batch_axis(ax, steps.batch_sizes)
+        ax.set_ylabel("B_simple (examples)")
+        ax.set_title(f"measured at the target (loss {steps.target:g}):\nB_simple is far above B_crit", fontsize=10)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.1), fontsize=8)
     fig.suptitle("Gradient noise scale (McCandlish et al., 2018)", fontsize=10.5)
     return fig
 

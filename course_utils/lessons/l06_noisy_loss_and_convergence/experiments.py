@@ -5,6 +5,9 @@
   and the loss on the *whole* training set, measured every few steps by :class:`FullLossProbe`.
 * :func:`batch_loss_spread` freezes the weights and measures the loss of many different batches:
   each batch is a random sample of the data, so its loss is a random number around the full loss.
+* :func:`trap_problem` and :func:`escape_experiment` test whether mini-batch noise helps: a one-weight
+  model whose loss has a shallow valley (a trap) next to the best one, trained from many starts in
+  the trap with full batches and with mini-batches, at the same learning rate and epochs.
 * :func:`detect_plateau` decides, from a validation curve, where training would stop (patience and
   minimum improvement, exactly as :func:`course_utils.train` does for early stopping), and
   :func:`returns_table` measures how much each further stretch of epochs still bought.
@@ -13,6 +16,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,10 +26,10 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from ...callbacks import Callback, EarlyStopping, LoopState, Patience
+from ...callbacks import Callback, EarlyStopping, LoopState, Patience, check_callbacks
 from ...checks import check_choice, check_float, check_int
 from ...contract import default_loss_fn
-from ...data import as_dataset
+from ...data import as_dataset, label_noise_floor
 from ...history import History
 from ...loop import train
 from ...models import OPTIMIZERS, make_mlp, make_optimizer
@@ -42,6 +46,12 @@ __all__ = [
     "batch_loss_spread",
     "spread_at_epoch",
     "spread_table",
+    "LabelNoise",
+    "label_noise_report",
+    "TrapProblem",
+    "trap_problem",
+    "EscapeRun",
+    "escape_experiment",
     "Plateau",
     "detect_plateau",
     "plateau_on_run",
@@ -162,13 +172,15 @@ def noisy_loss_run(
     early_stopping_patience: int | None = None,
     min_delta: float = 0.0,
     seed: int = 0,
+    callbacks: Sequence[Callback] = (),
 ) -> NoisyRun:
     """Train an MLP on the two-moons data (20% kept for validation) and probe the full-set loss.
 
     ``eval_every``: measure the loss on the whole training set every this many steps (``None``:
     never). ``label_noise``: the share of labels flipped at random, so that no model can reach zero
     loss. ``early_stopping_patience``/``min_delta``: stop early with
-    :class:`~course_utils.callbacks.EarlyStopping` (``None``: train all epochs).
+    :class:`~course_utils.callbacks.EarlyStopping` (``None``: train all epochs). ``callbacks``: more
+    callbacks for :func:`course_utils.train` (your own, for example), called after the lesson's own.
     A learning rate so large that the loss blows up is a result, not an error: the history's
     ``stop_reason`` then reads ``"diverged at step N"``.
     """
@@ -190,16 +202,18 @@ def noisy_loss_run(
     model = make_mlp(2, hidden, 2, seed=seed + MODEL_SEED_OFFSET)
     opt = make_optimizer(optimizer, model, lr)
     snapshots = _Snapshots(model)
-    callbacks: list[Callback] = [snapshots]
+    extra = check_callbacks(callbacks)
+    own: list[Callback] = [snapshots]
     probe = None
     if eval_every is not None:
         probe = FullLossProbe(model, train_set, every=eval_every)
-        callbacks.append(probe)
+        own.append(probe)
     if early_stopping_patience is not None:
-        callbacks.append(EarlyStopping(check_int("early_stopping_patience", early_stopping_patience, minimum=1),
-                                       min_delta))  # fmt: skip
+        own.append(EarlyStopping(check_int("early_stopping_patience", early_stopping_patience, minimum=1),
+                                 min_delta))  # fmt: skip
     history = train(model, train_set, optimizer=opt, epochs=epochs, batch_size=batch_size,
-                    seed=seed + SHUFFLE_SEED_OFFSET, val_data=val_set, callbacks=callbacks)  # fmt: skip
+                    seed=seed + SHUFFLE_SEED_OFFSET, val_data=val_set,
+                    callbacks=[*own, *extra])  # fmt: skip
     settings = dict(batch_size=batch_size, lr=lr, optimizer=optimizer, epochs=epochs, hidden=hidden,
                     n_samples=n_samples, label_noise=label_noise, eval_every=eval_every,
                     early_stopping_patience=early_stopping_patience, min_delta=min_delta, seed=seed)  # fmt: skip
@@ -333,6 +347,205 @@ def spread_table(run: NoisyRun, *, epoch: int, batch_sizes: Sequence[int] = (8, 
                  n_batches: int = 1000, seed: int = 0) -> list[BatchLossSpread]:  # fmt: skip
     """The spread of batch losses at one set of weights for several batch sizes."""
     return [spread_at_epoch(run, epoch=epoch, batch_size=b, n_batches=n_batches, seed=seed) for b in batch_sizes]
+
+
+# ----------------------------------------------------------------------------- the floor and the samples
+
+
+@dataclass(frozen=True)
+class LabelNoise:
+    """How many labels of a run's training and validation sets were flipped, what that means for the floor
+    of each set, and how much a validation loss of this many examples varies from sample to sample."""
+
+    flipped_train: int
+    n_train: int
+    flipped_val: int
+    n_val: int
+    val_loss_std: float  # standard deviation of the validation loss from sample to sample: s / sqrt(n_val)
+
+    @property
+    def train_share(self) -> float:
+        return self.flipped_train / self.n_train
+
+    @property
+    def val_share(self) -> float:
+        return self.flipped_val / self.n_val
+
+    @property
+    def train_floor(self) -> float:
+        """The floor for a set with this set's share of flipped labels."""
+        return label_noise_floor(self.train_share)
+
+    @property
+    def val_floor(self) -> float:
+        return label_noise_floor(self.val_share)
+
+
+def label_noise_report(run: NoisyRun) -> LabelNoise:
+    """Count the flipped labels in ``run``'s training and validation sets (by comparing with the same data
+    made without label noise) and measure the sampling spread of its final validation loss."""
+    if not isinstance(run, NoisyRun):
+        raise TypeError(f"run must be the result of noisy_loss_run(...), but got {type(run).__name__}.")
+    s = run.settings
+    clean_train, clean_val = make_data("moons", s["n_samples"], 0.2, 0.0, s["seed"])
+    if not (torch.equal(clean_train.tensors[0], run.train_set.tensors[0])
+            and torch.equal(clean_val.tensors[0], run.val_set.tensors[0])):  # fmt: skip
+        raise ValueError("the clean data do not line up with the run's data, so flipped labels cannot be counted.")
+    flipped_train = int((clean_train.tensors[1] != run.train_set.tensors[1]).sum())
+    flipped_val = int((clean_val.tensors[1] != run.val_set.tensors[1]).sum())
+    X, y = run.val_set.tensors
+    per_example = _per_example_losses(run.model, X, y)
+    return LabelNoise(flipped_train, len(clean_train), flipped_val, len(X),
+                      float(per_example.std() / math.sqrt(len(X))))  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- can the noise help?
+
+
+@dataclass(frozen=True)
+class TrapProblem:
+    """Points ``(x, y)`` with ``y = sin(2x)`` plus a little noise, and the model ``prediction = sin(w * x)``.
+
+    Its only weight ``w`` is the frequency. The mean squared error as a function of ``w`` (``grid``,
+    ``loss``) has its lowest valley near ``w = 2`` and a shallower one near ``w = 5.2``: the trap.
+    ``best_valley`` and ``trap_valley`` are the stretches of ``w`` between the hilltops around each
+    (from a start inside a valley, small enough downhill steps never leave it).
+    """
+
+    x: torch.Tensor = field(repr=False)
+    y: torch.Tensor = field(repr=False)
+    grid: torch.Tensor = field(repr=False)
+    loss: torch.Tensor = field(repr=False)
+    best: float
+    trap: float
+    best_valley: tuple[float, float]
+    trap_valley: tuple[float, float]
+
+    def full_loss(self, w: torch.Tensor) -> torch.Tensor:
+        """The mean squared error on all points, for each value in ``w``."""
+        w = torch.as_tensor(w, dtype=torch.float32).reshape(-1)
+        return ((torch.sin(w[:, None] * self.x) - self.y) ** 2).mean(dim=1)
+
+    def region(self, w: float) -> str:
+        """``"best"``, ``"trap"`` or ``"elsewhere"``: which valley ``w`` lies in."""
+        if self.best_valley[0] < w < self.best_valley[1]:
+            return "best"
+        if self.trap_valley[0] < w < self.trap_valley[1]:
+            return "trap"
+        return "elsewhere"
+
+
+@functools.lru_cache(maxsize=4)
+def trap_problem(n_samples: int = 64, noise: float = 0.1, seed: int = 0) -> TrapProblem:
+    """The trap problem (computed once per setting): ``n_samples`` points with x spread evenly at random
+    over [-pi, pi]."""
+    n_samples = check_int("n_samples", n_samples, minimum=4, maximum=10_000)
+    noise = check_float("noise", noise, minimum=0.0, maximum=1.0)
+    g = make_generator(seed)
+    x = torch.rand(n_samples, generator=g) * 2 * math.pi - math.pi
+    y = torch.sin(2.0 * x) + noise * torch.randn(n_samples, generator=g)
+    grid = torch.linspace(-1.0, 20.0, 4201)
+    loss = ((torch.sin(grid[:, None] * x) - y) ** 2).mean(dim=1)
+    inner = range(1, len(grid) - 1)
+    minima = [i for i in inner if loss[i] < loss[i - 1] and loss[i] <= loss[i + 1]]
+    maxima = [i for i in inner if loss[i] > loss[i - 1] and loss[i] >= loss[i + 1]]
+    best = min(minima, key=lambda i: loss[i])
+    trap = min((i for i in minima if grid[i] > grid[best] + 1), key=lambda i: grid[i])  # the next valley up
+
+    def valley(i: int) -> tuple[float, float]:
+        return (float(grid[max(m for m in maxima if m < i)]), float(grid[min(m for m in maxima if m > i)]))
+
+    return TrapProblem(x, y, grid, loss, float(grid[best]), float(grid[trap]), valley(best), valley(trap))
+
+
+@dataclass(frozen=True)
+class EscapeRun:
+    """``runs`` trainings of the trap problem at one batch size, each from its own start in the trap.
+
+    ``path[e]`` holds every run's weight after ``e`` epochs (``path[0]``: the starts); ``steps`` is
+    the number of weight updates each run made.
+    """
+
+    batch_size: int
+    lr: float
+    epochs: int
+    steps: int
+    path: torch.Tensor = field(repr=False)
+    problem: TrapProblem = field(repr=False)
+
+    @property
+    def start(self) -> torch.Tensor:
+        return self.path[0]
+
+    @property
+    def end(self) -> torch.Tensor:
+        return self.path[-1]
+
+    @property
+    def runs(self) -> int:
+        return self.path.shape[1]
+
+    def count(self, region: str) -> int:
+        """How many runs ended in ``region`` (``"best"``, ``"trap"`` or ``"elsewhere"``)."""
+        check_choice("region", region, ("best", "trap", "elsewhere"))
+        return sum(self.problem.region(float(w)) == region for w in self.end)
+
+    @property
+    def label(self) -> str:
+        n = len(self.problem.x)
+        name = "full batch" if self.batch_size == n else f"batch {self.batch_size}"
+        return f"{name}, lr {self.lr:g}, {self.epochs} epochs ({self.steps} steps)"
+
+    def summary(self) -> str:
+        return (f"{self.label:<46} best valley {self.count('best'):>2}/{self.runs}   still in the trap "
+                f"{self.count('trap'):>2}   elsewhere {self.count('elsewhere'):>2}   mean final loss "
+                f"{float(self.problem.full_loss(self.end).mean()):.3f}")  # fmt: skip
+
+
+class _Frequencies(nn.Module):
+    """``runs`` copies of the one-weight model ``sin(w * x)``, trained side by side (one weight each)."""
+
+    def __init__(self, start: torch.Tensor) -> None:
+        super().__init__()
+        self.w = nn.Parameter(start.clone())
+
+    def forward(self, xb: torch.Tensor) -> torch.Tensor:  # xb: (runs, batch) -> predictions, the same shape
+        return torch.sin(self.w[:, None] * xb)
+
+
+def escape_experiment(batch_size: int, lr: float = 0.2, epochs: int = 30, runs: int = 50, seed: int = 0,
+                      problem: TrapProblem | None = None) -> EscapeRun:  # fmt: skip
+    """Train ``runs`` copies of the trap problem's model with plain SGD, each from its own random start in
+    the trap valley and with its own shuffled batches (``batch_size`` = all points: full-batch descent).
+
+    The runs are independent: the loss is the sum of each run's own batch loss, so each weight gets
+    exactly the gradient of its own batch, as if trained alone (the tests check this against ``train()``).
+    """
+    problem = trap_problem() if problem is None else problem
+    n = len(problem.x)
+    batch_size = check_int("batch_size", batch_size, minimum=1, maximum=n)
+    lr = check_float("lr", lr, minimum=0.0, strict_minimum=True, maximum=10.0)
+    epochs = check_int("epochs", epochs, minimum=1, maximum=5000)
+    runs = check_int("runs", runs, minimum=1, maximum=1000)
+    g = make_generator(seed)
+    low, high = problem.trap_valley
+    margin = 0.15 * (high - low)
+    start = low + margin + (high - low - 2 * margin) * torch.rand(runs, generator=g)
+    model = _Frequencies(start)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    path = [start.clone()]
+    steps = 0
+    for _ in range(epochs):
+        order = torch.rand(runs, n, generator=g).argsort(dim=1)  # every run shuffles on its own
+        for i in range(0, n, batch_size):
+            idx = order[:, i : i + batch_size]
+            loss = ((model(problem.x[idx]) - problem.y[idx]) ** 2).mean(dim=1).sum()  # each run: its batch's MSE
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            steps += 1
+        path.append(model.w.detach().clone())
+    return EscapeRun(batch_size, lr, epochs, steps, torch.stack(path), problem)
 
 
 # ----------------------------------------------------------------------------- when to stop

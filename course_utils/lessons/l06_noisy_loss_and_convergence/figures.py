@@ -1,4 +1,4 @@
-"""Figures for lesson 06: one run's loss four ways, the spread of batch losses, where to stop."""
+"""Figures for lesson 06: one run's loss four ways, the spread of batch losses, the trap, where to stop."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from matplotlib.figure import Figure
 
 from ...history import ema
 from ...plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR, subplots
-from .experiments import BatchLossSpread, NoisyRun, Plateau
+from .experiments import BatchLossSpread, EscapeRun, NoisyRun, Plateau
 
-__all__ = ["plot_four_views", "plot_batch_loss_spread", "plot_spread_vs_batch_size", "plot_plateau"]
+__all__ = ["plot_four_views", "plot_batch_loss_spread", "plot_spread_vs_batch_size", "plot_escape", "plot_plateau"]
 
 EMA_COLOR, EPOCH_COLOR, FULL_COLOR = PALETTE[0], PALETTE[1], PALETTE[7]
 
@@ -30,7 +30,8 @@ def plot_four_views(
     ``"step"``: the loss of every step's batch (thin); ``"ema"``: its exponential moving average
     with factor ``smooth``; ``"epoch"``: each epoch's mean loss, drawn as a flat segment across the
     steps it averages; ``"full"``: the loss on the whole training set, measured every few steps.
-    ``floor``: a dashed line for the lowest loss reachable on this data. ``zoom_epochs``: add a
+    ``floor``: a dashed line for the loss the best possible model expects on new data (batches, and a
+    training set the model memorises, can go below it). ``zoom_epochs``: add a
     second panel showing only the first that many epochs (``None``: one panel).
     """
     run = _check_run(run)
@@ -93,7 +94,7 @@ def _draw_views(ax, run: NoisyRun, smooth: float, views: Sequence[str], floor: f
     if floor is not None:
         ax.axhline(floor, color="0.4", linestyle="--", linewidth=1)
         if label:
-            ax.annotate(f"floor {floor:.3f}: no model goes lower on this data", xy=(0.01, floor),
+            ax.annotate(f"floor {floor:.3f}: the best possible model's expected loss on new data", xy=(0.01, floor),
                         xycoords=("axes fraction", "data"), ha="left", va="top", fontsize=8.5, color="0.35",
                         bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1))  # fmt: skip
     for end in h.epoch_steps[:-1]:
@@ -151,6 +152,67 @@ def plot_spread_vs_batch_size(spreads: Sequence[BatchLossSpread]) -> Figure:
     return fig
 
 
+def plot_escape(results: Sequence[EscapeRun], *, paths: int = 8) -> Figure:
+    """Left: the trap problem's loss against its one weight, the two valleys shaded, where the runs of the
+    first and the last result ended. Middle: the weight of the first ``paths`` runs of those two results,
+    epoch by epoch. Right: for every result, how many runs ended in which valley."""
+    results = list(results)
+    if not results or not all(isinstance(r, EscapeRun) for r in results):
+        raise TypeError("expected a list of escape_experiment(...) results.")
+    problem = results[0].problem
+    fig, axes = subplots(1, 3, figsize=(12, 3.9), gridspec_kw={"width_ratios": [1.2, 1.2, 1.1]},
+                         adjust=dict(left=0.06, right=0.98, bottom=0.27, top=0.84, wspace=0.32))  # fmt: skip
+    ax = axes[0]
+    keep = (problem.grid >= 0) & (problem.grid <= 8)
+    ax.plot(problem.grid[keep], problem.loss[keep], color="0.3", linewidth=1.5)
+    ax.axvspan(*problem.best_valley, color=PALETTE[2], alpha=0.12)
+    ax.axvspan(*problem.trap_valley, color=PALETTE[1], alpha=0.15)
+    ax.text(problem.best, 1.55, "best valley", color=PALETTE[2], ha="center", fontsize=9)
+    ax.text(problem.trap, 1.55, "the trap", color=PALETTE[1], ha="center", fontsize=9)
+    shown = [results[0], results[-1]] if len(results) > 1 else [results[0]]
+    for r, color, marker in zip(shown, (PALETTE[7], PALETTE[0]), ("|", "o")):
+        ends = r.end[(r.end >= 0) & (r.end <= 8)]
+        ax.plot(ends, problem.full_loss(ends), marker, color=color, alpha=0.6, markersize=7, linestyle="none",
+                label=f"where {r.label.split(',')[0]} ended")  # fmt: skip
+    ax.set_xlim(0, 8)
+    ax.set_ylim(0, 1.7)
+    ax.set_xlabel("w (the model's only weight)")
+    ax.set_ylabel("loss on all points (MSE)")
+    ax.set_title("the loss has a trap", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    ax = axes[1]
+    for r, color in zip(shown, (PALETTE[7], PALETTE[0])):
+        epochs = range(r.path.shape[0])
+        for k in range(min(paths, r.runs)):
+            ax.plot(epochs, r.path[:, k], color=color, linewidth=1, alpha=0.7,
+                    label=r.label.split(",")[0] if k == 0 else None)  # fmt: skip
+    ax.axhspan(*problem.best_valley, color=PALETTE[2], alpha=0.12)
+    ax.axhspan(*problem.trap_valley, color=PALETTE[1], alpha=0.15)
+    ax.set_ylim(0, 8)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("w")
+    ax.set_title(f"w during training ({min(paths, shown[0].runs)} of the runs each)", fontsize=10)
+    ax.legend(loc="upper right", fontsize=8)
+    ax = axes[2]
+    one_lr = len({r.lr for r in results}) == 1
+    names = [f"{'full' if r.batch_size == len(problem.x) else f'batch {r.batch_size}'}\n{r.steps:,}\nsteps"
+             + ("" if one_lr else f"\nlr {r.lr:g}") for r in results]  # fmt: skip
+    bottom = [0] * len(results)
+    for region, color, label in (("best", PALETTE[2], "best valley"), ("trap", PALETTE[1], "still in the trap"),
+                                 ("elsewhere", "0.6", "elsewhere")):  # fmt: skip
+        counts = [r.count(region) for r in results]
+        ax.bar(range(len(results)), counts, bottom=bottom, color=color, label=label, width=0.7)
+        bottom = [b + c for b, c in zip(bottom, counts)]
+    ax.set_xticks(range(len(results)), names, fontsize=7.5)
+    ax.set_ylabel(f"runs (of {results[0].runs})")
+    ax.set_title("where the runs ended" + (f" (lr {results[0].lr:g})" if one_lr else ""), fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.33), ncol=3, fontsize=7.5, frameon=False)
+    ax.grid(axis="x", visible=False)
+    fig.suptitle(f"can mini-batch noise get training out of a trap? (prediction sin(w x), {len(problem.x)} points, "
+                 "plain SGD, every run starts in the trap)", fontsize=10.5)  # fmt: skip
+    return fig
+
+
 def plot_plateau(result: tuple[Plateau, Sequence[float]] | Plateau, *, floor: float | None = None,
                  train_label: str = "training loss") -> Figure:
     """The validation curve with the patience rule applied: best epoch, stop epoch, epochs not run.
@@ -183,8 +245,9 @@ def plot_plateau(result: tuple[Plateau, Sequence[float]] | Plateau, *, floor: fl
                     xycoords="axes fraction", ha="center", va="top", color="0.3", fontsize=9)  # fmt: skip
     if floor is not None:
         ax.axhline(floor, color="0.4", linestyle="--", linewidth=1)
-        ax.annotate(f"floor {floor:.3f}", xy=(1, floor), xycoords=("axes fraction", "data"), ha="right",
-                    va="bottom", fontsize=8.5, color="0.35")  # fmt: skip
+        ax.annotate(f"floor {floor:.3f} (the best possible model, on new data)", xy=(1, floor),
+                    xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=8.5,
+                    color="0.35")  # fmt: skip
     ax.set_xlim(0.5, len(epochs) + 0.5)
     finite = [v for v in [*plateau.val_loss, *train_loss, *([floor] if floor is not None else [])] if v == v]
     if finite and max(finite) < float("inf"):

@@ -71,7 +71,7 @@ class _WeightWatcher(Callback):
 
 
 def batch_anatomy(batch_size: int = 32, seed: int = 0) -> BatchAnatomy:
-    """One batch of the syllabus example taken apart: its shape, per-example losses and gradients.
+    """One batch of the minimal example (notebook 01) taken apart: its shape, per-example losses and gradients.
 
     Shows that the batch loss is the *mean* of ``batch_size`` per-example losses and the batch
     gradient the mean of ``batch_size`` per-example gradients.
