@@ -419,3 +419,45 @@ def test_one_cycle_default_really_cycles_momentum():
     opt = torch.optim.SGD(model.parameters(), lr=0.3)
     torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.3, total_steps=125, cycle_momentum=False)
     assert opt.param_groups[0]["momentum"] == 0
+
+
+# ----------------------------------------------------------------------------- the rest of the prose's claims
+
+
+def test_claims_of_sections_1_and_2():
+    small, good, large = compare_learning_rates((0.003, 0.3, 1.0))
+    ratio = small.history.epoch_val_loss[-1] / good.history.epoch_val_loss[-1]
+    assert round(ratio) == 4  # "the validation loss is four times that of lr = 0.3"
+    first = good.history.step_loss[:6]
+    assert max(first[2:]) > first[0]  # "the first few steps overshoot a little (the bump at the start)"
+    losses = large.history.step_loss
+    factors = [b / a for a, b in zip(losses[1:], losses[2:])]
+    assert factors == sorted(factors)  # "after step 2, every step multiplies the loss by a larger factor"
+    assert losses[1] < losses[0]  # ... step 2 itself still went down
+
+
+def test_claims_of_section_4_the_four_regimes():
+    creep, direct, zigzag, _ = descent_paths((0.04, 0.5, 0.9, 1.1))
+    lam_max, lam_min = creep.curvatures
+    assert round(creep.lr * lam_max, 2) == 0.08 and round(creep.lr * lam_min, 3) == 0.006  # 8% and 0.6% per step
+    assert round(creep.distance_left, 2) == 0.71  # "71% of the distance to the star is still left"
+    assert direct.lr * lam_max == pytest.approx(1.0)  # lr = 1 / h across the valley: the factor is 0
+    assert round(1 - zigzag.lr * lam_max, 1) == -0.8
+    assert zigzag.distance_left < direct.distance_left < creep.distance_left
+
+
+def test_claims_of_section_6_range_test_against_the_sweep():
+    rt = range_test_then_train()
+    best_of_section_1 = compare_learning_rates((0.3,))[0].history.epoch_val_loss[-1]
+    assert best_of_section_1 < rt.runs[1].history.epoch_val_loss[-1]  # lr 0.3 beat the suggestion ...
+    assert round(0.3 / rt.test.suggested_lr) == 7  # ... at about 7 x the suggestion
+    assert rt.test.steps < rt.runs[1].history.steps  # the test cost less than one run
+
+
+@pytest.mark.slow
+def test_claims_of_section_7_the_full_sweep():
+    sweep = lr_sweep()
+    assert sweep.good_decades("sgd") == pytest.approx(1.0) and sweep.good_decades("adam") == pytest.approx(0.5)
+    adam_default = sweep.final_loss["adam"][sweep.lrs.index(min(sweep.lrs, key=lambda lr: abs(lr - 1e-3)))]
+    assert round(adam_default, 2) == 0.18 and round(adam_default / sweep.best("adam")[1]) == 6
+    assert all(d is not None for lr, d in zip(sweep.lrs, sweep.diverged_at["sgd"]) if lr >= 1.0)
