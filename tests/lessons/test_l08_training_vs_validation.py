@@ -224,3 +224,9 @@ def test_claim_of_section_3_each_doubling_shrinks_the_gap(over):
     runs = [over, *fit_many([dict(n_train=200, epochs=300), dict(n_train=400, epochs=300)])]
     gaps = [fit_report(r)["last_val_loss"] - fit_report(r)["last_train_loss"] for r in runs]
     assert gaps == sorted(gaps, reverse=True)
+
+
+def test_claim_of_q4_clean_labels_still_overfit():
+    clean = fit_report(fit_moons(width=64, depth=2, n_train=100, epochs=300, label_noise=0.0))
+    assert clean["last_val_loss"] > 3 * clean["best_val_loss"]  # b) the validation loss rises well above its best
+    assert clean["last_train_loss"] < 0.1

@@ -9,6 +9,7 @@ from course_utils.lessons.l12_common_misunderstandings.experiments import (
     batch_anatomy,
     batch_size_effect,
     noise_floor,
+    nudges,
     too_many_epochs,
     updates_in_one_epoch,
 )
@@ -112,3 +113,12 @@ def test_claims_of_section_6_in_numbers():
     fig = plot_batch_size_effect(r)  # the figure ends at the numbers the text quotes
     last = [line.get_ydata()[-1] for line in fig.axes[0].get_lines()[::2]]
     assert last == pytest.approx(r.final_train_loss)
+
+
+def test_claims_of_section_7_many_nudges():
+    nd = nudges(batch_size=8, lr=0.05, epochs=5)
+    assert len(nd.w) == 126  # the start and 125 steps
+    far = abs(nd.w[0] - nd.target_w) + abs(nd.b[0] - nd.target_b)
+    assert abs(nd.w[1] - nd.target_w) + abs(nd.b[1] - nd.target_b) > 0.5 * far  # no single step gets there
+    late = [abs(w - nd.target_w) + abs(b - nd.target_b) for w, b in zip(nd.w[40:], nd.b[40:])]
+    assert max(late) < 0.1 * far and min(late) < max(late) / 2  # together they arrive, then jitter around it
