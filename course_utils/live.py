@@ -43,13 +43,22 @@ class LiveView(Callback):
         budget: the share of the training time that pictures drawn *during* the run may take (0.05 =
             5%). On a machine where a picture takes long to draw, pictures come less often.
         smooth: the moving-average factor for the smoothed loss line.
-        progress: show a ``tqdm`` progress bar of the steps.
+        progress: show a ``tqdm`` progress bar of the steps. When the run ends, the bar shows its final
+            state (a run stopped early ends at 100% of the steps it made, e.g. ``880/880``), also in a
+            saved notebook's text.
         show: display in the notebook; ``None`` means "only when running inside Jupyter".
+        log_y: a log-scale loss axis: ``True``, ``False``, or ``"auto"`` (log once the losses span more
+            than a factor of 10, where a linear axis would flatten everything after the first drop).
+
+    When the run stops early (early stopping, a callback's stop, divergence), the final picture's
+    step axis ends at the last step made.
     """
 
     def __init__(self, title: str = "", every: float = 0.5, smooth: float = 0.9, progress: bool = True,
-                 show: bool | None = None, budget: float = 0.05) -> None:  # fmt: skip
-        self.title, self.every, self.smooth = title, every, smooth
+                 show: bool | None = None, budget: float = 0.05, log_y: bool | str = "auto") -> None:  # fmt: skip
+        if log_y not in (True, False, "auto"):
+            raise ValueError(f"log_y={log_y!r} is not allowed: use True, False or 'auto'.")
+        self.title, self.every, self.smooth, self.log_y = title, every, smooth, log_y
         self.budget = check_float("budget", budget, minimum=0.0, maximum=1.0)
         self.progress = progress
         self.show = in_notebook() if show is None else show
@@ -68,16 +77,7 @@ class LiveView(Callback):
         self._last_draw = time.perf_counter()  # the first picture waits `every` seconds
         self.drawing_seconds = self._last_draw - self._start
         if self.progress and self.show:
-            from tqdm.auto import tqdm
-            from tqdm.notebook import tqdm_notebook
-
-            if issubclass(tqdm, tqdm_notebook):  # a widget: displayed here, with a handle to update it at the end
-                from IPython.display import display
-
-                self._bar = tqdm(total=self.total_steps, unit="step", leave=True, display=False)
-                self._bar_handle = display(self._bar.container, display_id=True)
-            else:
-                self._bar = tqdm(total=self.total_steps, unit="step", leave=True)
+            self._bar, self._bar_handle = _progress_bar(self.total_steps)
 
     def on_step_end(self, state: LoopState) -> None:
         history = state.history
@@ -95,9 +95,7 @@ class LiveView(Callback):
 
     def on_train_end(self, state: LoopState) -> None:
         if self._bar is not None:
-            self._bar.close()
-            if self._bar_handle is not None:
-                self._bar_handle.update(self._bar.container)  # its text/plain now holds the final count
+            _finish_bar(self._bar, self._bar_handle)
         self._draw(state.history, final=True)
 
     # -- drawing ---------------------------------------------------------------------------------
@@ -124,13 +122,19 @@ class LiveView(Callback):
         self._smooth.set_data(steps, ema(history.step_loss, self.smooth))
         self._train.set_data(history.epoch_steps, history.epoch_train_loss)
         self._val.set_data(history.epoch_steps[: len(history.epoch_val_loss)], history.epoch_val_loss)
-        if self.total_steps is None:  # the length of the data is not known: the axis grows with the run
-            self.ax.set_xlim(0, max(1, history.steps))
+        if self.total_steps is None or (final and history.steps < self.total_steps):
+            self.ax.set_xlim(0, max(1, history.steps))  # a run of unknown length, or one that stopped early
         values = [v for v in history.step_loss + history.epoch_val_loss if math.isfinite(v)]
         if values:
             low, high = min(values), max(values)
-            pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.1
-            self.ax.set_ylim(low - pad, high + pad)
+            if low > 0 and (self.log_y is True or (self.log_y == "auto" and high > 10 * low)):
+                if self.ax.get_yscale() != "log":
+                    self.ax.set_yscale("log")
+                    self.ax.set_ylabel("loss (log scale)")
+                self.ax.set_ylim(low / 1.25, high * 1.25)
+            else:
+                pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.1
+                self.ax.set_ylim(low - pad, high + pad)
         status = history.stop_reason if final else "training..."
         if final and history.diverged:
             self.ax.axvline(history.steps + 1, color=ALERT_COLOR, linestyle="--")
@@ -153,3 +157,26 @@ class LiveView(Callback):
         self._last_draw = time.perf_counter()
         self._frame_cost = self._last_draw - start
         self.drawing_seconds += self._frame_cost
+
+
+def _progress_bar(total: int | None):
+    """A ``tqdm.auto`` bar; in a notebook it is displayed through a handle, so that its final text can be
+    written into the cell (what a saved notebook, e.g. on GitHub, shows instead of the widget)."""
+    from tqdm.auto import tqdm
+    from tqdm.notebook import tqdm_notebook
+
+    if not issubclass(tqdm, tqdm_notebook):
+        return tqdm(total=total, unit="step", leave=True), None  # a terminal: tqdm prints its own text
+    from IPython.display import display
+
+    bar = tqdm(total=total, unit="step", leave=True, display=False)
+    return bar, display(bar.container, display_id=True)
+
+
+def _finish_bar(bar, handle) -> None:
+    """Close the bar at its final state: a run that stopped early ends full at the steps it made."""
+    if bar.total is not None and bar.n < bar.total:
+        bar.total = bar.n  # not a failure: early stopping, say, decided the length
+    bar.close()
+    if handle is not None:
+        handle.update(bar.container)  # replaces the "0%" text saved with the cell by the final one

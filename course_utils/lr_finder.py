@@ -186,9 +186,11 @@ def suggest_lr(lrs: list[float], smoothed: list[float]) -> tuple[float, float]:
     """Return ``(suggested_lr, min_loss_lr)`` for a range test's learning rates and smoothed losses.
 
     ``min_loss_lr`` is the learning rate at the lowest smoothed loss. The suggestion is a tenth of
-    it (Smith 2015; fast.ai's ``lr_min``). Why a tenth: at the lowest point the rate is already at
-    the edge of the cliff -- the loss is about to blow up there -- and a run at that rate for many
-    epochs (not one batch) usually bounces or diverges; one decade lower is still fast and safe.
+    it: fast.ai's heuristic (its ``lr_min``), not Smith's rule -- Smith's test (2015) reads two bounds
+    off the curve, where the loss starts to fall and where it stops falling. Why a tenth: at the
+    lowest point the rate is already at the edge of the cliff -- the loss is about to blow up
+    there -- and a run at that rate for many epochs (not one batch) usually bounces or diverges;
+    one decade lower is still fast and safe.
     Why not "the steepest descent of the curve", the other common rule: it depends on the slope of
     a noisy curve. Measured on the course's five data sets (moons, blobs, regression, wave,
     digits) with SGD, momentum and Adam (an MLP with 32 hidden units, batch 32, 5 epochs), a run at

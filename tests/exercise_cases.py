@@ -767,6 +767,17 @@ CH07 = [
         ],
         not_attempted=[..., None, range_test_lr_template],
     ),
+    Case(
+        "ch07.q4",
+        right=[0.475, says(2 * 1.9 / 8, "2 (1 + beta) / curvature")],
+        wrong=[
+            (0.25, "plain gradient descent"),
+            (2.5, "steady"),
+            (0.0125, "moves *up*"),
+            (0.95, "curvature of 4(w - 3)^2 is 8"),
+            (1.0, "1 is too large"),
+        ],
+    ),
 ]
 
 # ============================================================================= 08 training vs validation

@@ -109,3 +109,56 @@ def test_live_view_shows_divergence():
 def test_history_summary_mentions_the_numbers():
     h = History(steps=3, epochs=1, samples_seen=96, stop_reason="finished", epoch_train_loss=[0.5])
     assert h.summary().startswith("finished: 1 epochs, 3 steps, 96 samples")
+
+
+class _StopAt30:
+    def on_step_end(self, state):
+        if state.history.steps == 30:
+            state.stop("stopped by a callback")
+
+
+def test_live_view_ends_at_the_last_step_when_a_run_stops_early():
+    view = LiveView(show=False, every=60)
+    run = run_training(epochs=4, callbacks=[view, _StopAt30()])
+    assert run.history.steps == 30 < view.total_steps
+    assert view.ax.get_xlim() == (0, 30)
+    full = LiveView(show=False, every=60)
+    run_training(epochs=2, callbacks=[full])
+    assert full.ax.get_xlim()[1] == full.total_steps
+
+
+def test_live_view_log_axis_auto_and_forced():
+    auto = LiveView(show=False, every=60)  # the loss of this run falls by far more than 10x
+    run = run_training(data="blobs", epochs=6, optimizer="adam", lr=0.05, callbacks=[auto])
+    assert max(run.history.step_loss) > 10 * min(run.history.step_loss)
+    assert auto.ax.get_yscale() == "log"
+    linear = LiveView(show=False, every=60, log_y=False)
+    run_training(data="blobs", epochs=6, optimizer="adam", lr=0.05, callbacks=[linear])
+    assert linear.ax.get_yscale() == "linear"
+    flat = LiveView(show=False, every=60)  # a loss that barely moves stays on a linear axis
+    run_training(epochs=1, lr=1e-5, callbacks=[flat])
+    assert flat.ax.get_yscale() == "linear"
+    forced = LiveView(show=False, every=60, log_y=True)
+    run_training(epochs=1, lr=1e-5, callbacks=[forced])
+    assert forced.ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="log_y='yes'"):
+        LiveView(log_y="yes")
+
+
+def test_live_view_bar_ends_full_at_the_steps_made(monkeypatch):
+    """In a notebook the bar's saved text must show the end ("100% ... 30/30"), not tqdm's first "0%"."""
+    from tqdm.std import tqdm as std_tqdm
+
+    bar = std_tqdm(total=100, disable=True)
+    bar.n = 30
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(obj)
+
+    bar.container = "the widget"
+    live._finish_bar(bar, Handle())
+    assert bar.total == 30 and shown == ["the widget"]
+    text = std_tqdm.format_meter(n=30, total=30, elapsed=1.0)
+    assert text.startswith("100%") and "30/30" in text

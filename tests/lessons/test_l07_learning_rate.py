@@ -10,10 +10,14 @@ from course_utils.lessons.l07_learning_rate import ch07
 from course_utils.lessons.l07_learning_rate.experiments import (
     DescentPath,
     compare_learning_rates,
+    compare_momentum,
+    compare_schedules,
     descent_path,
     descent_paths,
+    frictionless,
     lr_sweep,
     make_offset_line,
+    momentum_steps,
     range_test_then_train,
     train_at_lr,
 )
@@ -23,7 +27,9 @@ from course_utils.lessons.l07_learning_rate.figures import (
     plot_lr_comparison,
     plot_lr_run,
     plot_lr_sweep,
+    plot_momentum,
     plot_range_test_then_train,
+    plot_schedules,
 )
 from course_utils.lr_finder import lr_range_test
 from course_utils.models import make_mlp
@@ -289,3 +295,193 @@ def test_q3_reference_is_the_schedule_lr_range_test_uses():
                       end_lr=1e-3, num_steps=20)  # fmt: skip
     assert r.steps == 20
     assert r.lrs == pytest.approx([ch07.reference_range_test_lr(i, 1e-5, 1e-3, 20) for i in range(20)], rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- momentum (section 5)
+
+
+def test_momentum_zero_is_the_plain_path_bit_for_bit():
+    assert descent_path(0.42, momentum=0.0).path == descent_path(0.42).path
+    assert descent_path(0.42, momentum=0.5).path != descent_path(0.42).path
+
+
+def test_momentum_steps_add_up_on_a_slope_and_cancel_when_the_gradient_flips():
+    steady = momentum_steps(lr=0.1, beta=0.9, steps=40)
+    flipping = momentum_steps(lr=0.1, beta=0.9, steps=40, alternating=True)
+    assert steady[0] == pytest.approx(0.1) and steady[1] == pytest.approx(0.19)
+    assert all(b > a for a, b in zip(steady, steady[1:]))  # the velocity piles up
+    assert steady[-1] == pytest.approx(0.1 / (1 - 0.9), rel=0.02)  # towards lr / (1 - beta)
+    assert flipping[-1] == pytest.approx(-0.1 / (1 + 0.9), rel=0.02)  # alternating, towards lr / (1 + beta)
+    assert flipping[-2] == pytest.approx(0.1 / (1 + 0.9), rel=0.02)
+    assert momentum_steps(lr=0.1, beta=0.0, steps=5) == pytest.approx([0.1] * 5)  # plain SGD: lr every step
+
+
+def test_step_size_theory_numbers_the_notebook_quotes():
+    theory = descent_path(0.1, steps=1).theory
+    assert theory.kappa == pytest.approx(13.29, abs=0.01)
+    assert theory.critical_lr() == pytest.approx(0.468, abs=1e-3)
+    assert theory.critical_lr(0.9) == pytest.approx(0.889, abs=1e-3)
+    assert theory.best_lr == pytest.approx(0.4352, abs=1e-4) and theory.best_rate == pytest.approx(0.8601, abs=1e-4)
+    lr, beta = theory.best_momentum
+    assert lr == pytest.approx(0.5764, abs=1e-4) and beta == pytest.approx(0.3244, abs=1e-4)
+    assert theory.best_momentum_rate == pytest.approx(0.5695, abs=1e-4)
+    assert theory.rate(lr, beta) == pytest.approx(theory.best_momentum_rate, rel=1e-6)
+    assert theory.rate(theory.best_lr) == pytest.approx(theory.best_rate, rel=1e-9)
+    # the best pair really is the best: nearby settings are slower in theory
+    assert all(theory.rate(lr * f, beta + db) >= theory.best_momentum_rate - 1e-9
+               for f in (0.9, 1.0, 1.1) for db in (-0.05, 0.0, 0.05))
+    # kappa = 100, the example in the prose: 98% against 82%
+    wide = type(theory)(100.0, 1.0)
+    assert round(wide.best_rate, 2) == 0.98 and round(wide.best_momentum_rate, 2) == 0.82
+
+
+@pytest.mark.parametrize(
+    "lr, beta, tolerance",
+    [(None, 0.0, 1e-3), ("0.9crit", 0.0, 1e-3), ("best", 0.35, 0.006), (0.3, 0.5, 0.005), (0.1, 0.9, 0.002)],
+)
+def test_measured_convergence_matches_the_prediction(lr, beta, tolerance):
+    theory = descent_path(0.1, steps=1).theory
+    lr = {None: theory.best_lr, "0.9crit": 0.9 * theory.critical_lr(), "best": theory.best_momentum[0]}.get(lr, lr)
+    p = descent_path(lr, momentum=beta, steps=150, precision="float64")
+    assert p.predicted_rate < 1 and p.stop_reason == "finished"
+    assert p.measured_rate() == pytest.approx(p.predicted_rate, abs=tolerance)
+
+
+def test_at_exactly_the_best_pair_the_double_root_shows():
+    """The notebook says: measured 0.590 against 0.570 at exactly the best pair (a factor t in front)."""
+    theory = descent_path(0.1, steps=1).theory
+    lr, beta = theory.best_momentum
+    p = descent_path(lr, momentum=beta, steps=150, precision="float64")
+    assert round(p.measured_rate(), 3) == 0.590 and p.predicted_rate == pytest.approx(0.5695, abs=1e-4)
+    assert p.measured_rate() < descent_path(theory.best_lr, steps=150, precision="float64").measured_rate() - 0.25
+
+
+def test_momentum_beats_plain_gd_each_at_its_best():
+    theory = descent_path(0.1, steps=1).theory
+    lr, beta = theory.best_momentum
+    best = compare_momentum(lr, beta, plain_lr=theory.best_lr, steps=60)
+    plain, heavy = best.plain.distances(), best.heavy.distances()
+    assert heavy[30] < 1e-5 * heavy[0] and 1e-3 * plain[0] < plain[30] < 1e-1 * plain[0]  # 1e-6 against 1e-2
+    assert heavy[30] < plain[30] / 1000
+    assert "momentum 0.324371" in best.describe() and "plain SGD" in best.describe()
+    plot_momentum(best)
+    plot_momentum(compare_momentum(0.6, 0.99))  # plain flies off; momentum swings: both draw
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.9])
+def test_the_cliff_with_momentum_is_2_1_plus_beta_over_lambda(beta):
+    below, above = descent_paths((0.98, 1.02), steps=400, momentum=beta)
+    assert below.stop_reason == "finished" and above.stop_reason.startswith("diverged at step")
+    assert below.lr == pytest.approx(0.98 * 2 * (1 + beta) / below.curvatures[0])
+
+
+def test_forgetting_zero_grad_is_momentum_one():
+    fr = frictionless(lr=0.1, steps=200)
+    assert fr.identical
+    d = fr.momentum_one.distances()
+    assert min(d[100:]) > 0.1 and max(d[100:]) > 0.9 * d[0]  # it never settles
+    assert descent_path(0.1, steps=200, momentum=0.9).distances()[-1] < 0.05 * d[0]  # with friction it does
+
+
+def test_momentum_bad_input():
+    with pytest.raises(ValueError, match="momentum=1.5"):
+        descent_path(0.1, momentum=1.5)
+    with pytest.raises(ValueError, match="precision='float16'"):
+        descent_path(0.1, precision="float16")
+    with pytest.raises(ValueError, match="beta=-0.1"):
+        momentum_steps(0.1, -0.1)
+    with pytest.raises(ValueError, match="measured_rate needs"):
+        descent_path(0.1, steps=5).measured_rate(first=10)
+
+
+    # the answer is what real SGD does on L(w) = 4 (w - 3)^2
+    for lr, converges in ((0.98 * 0.475, True), (1.02 * 0.475, False)):
+        w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.SGD([w], lr=lr, momentum=0.9)
+        for _ in range(400):
+            loss = (4 * (w - 3) ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        assert (abs(w.item() - 3) < 1e-3) is converges
+
+
+# ----------------------------------------------------------------------------- schedules (section 8)
+
+
+def test_schedules_compared_fairly_back_the_notebook():
+    runs = compare_schedules()
+    h = {name: run.history for name, run in runs.items()}
+    const, cosine, one = h["constant 0.3"], h["cosine from 0.3 to 0"], h["one-cycle, peak 0.3"]
+    default, control = h["one-cycle, PyTorch's default"], h["constant 0.3, momentum 0.9"]
+    final = {name: x.epoch_val_loss[-1] for name, x in h.items() if not x.diverged}
+    # plain SGD throughout: neither schedule beat the constant rate (1.26x and 1.34x)
+    assert final["cosine from 0.3 to 0"] / final["constant 0.3"] == pytest.approx(1.26, abs=0.01)
+    assert final["one-cycle, peak 0.3"] / final["constant 0.3"] == pytest.approx(1.34, abs=0.01)
+    # the default one-cycle switches momentum on, and wins by 3.8x; momentum alone diverges
+    assert final["constant 0.3"] / final["one-cycle, PyTorch's default"] == pytest.approx(3.8, abs=0.05)
+    assert control.stop_reason == "diverged at step 75"
+    # the same batches and the same start in every run
+    assert len({x.step_loss[0] for x in h.values()}) == 1  # the loss of the first batch, before any update
+    # why cosine did not help: half the mean rate, about what a constant rate at that mean gives
+    mean = lambda x: sum(x.step_lr) / len(x.step_lr)  # noqa: E731
+    assert mean(cosine) == pytest.approx(0.151, abs=0.001) and mean(one) == pytest.approx(0.151, abs=0.001)
+    assert cosine.step_lr[-1] < 1e-4 and default.step_lr[-1] < 1e-5
+    assert abs(final["constant 0.15"] - final["cosine from 0.3 to 0"]) < 0.01
+    assert final["cosine from 0.3 to 0"] < final["constant 0.15"]
+    # the constant run was still improving in its last epoch
+    assert const.epoch_val_loss[-2] == pytest.approx(0.1274, abs=1e-4)
+    assert final["constant 0.3"] < 0.75 * const.epoch_val_loss[-2]
+    plot_schedules(runs)
+
+
+def test_one_cycle_default_really_cycles_momentum():
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.3)
+    torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.3, total_steps=125)
+    assert opt.param_groups[0]["momentum"] == pytest.approx(0.95)
+    opt = torch.optim.SGD(model.parameters(), lr=0.3)
+    torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.3, total_steps=125, cycle_momentum=False)
+    assert opt.param_groups[0]["momentum"] == 0
+
+
+# ----------------------------------------------------------------------------- the rest of the prose's claims
+
+
+def test_claims_of_sections_1_and_2():
+    small, good, large = compare_learning_rates((0.003, 0.3, 1.0))
+    ratio = small.history.epoch_val_loss[-1] / good.history.epoch_val_loss[-1]
+    assert round(ratio) == 4  # "the validation loss is four times that of lr = 0.3"
+    first = good.history.step_loss[:6]
+    assert max(first[2:]) > first[0]  # "the first few steps overshoot a little (the bump at the start)"
+    losses = large.history.step_loss
+    factors = [b / a for a, b in zip(losses[1:], losses[2:])]
+    assert factors == sorted(factors)  # "after step 2, every step multiplies the loss by a larger factor"
+    assert losses[1] < losses[0]  # ... step 2 itself still went down
+
+
+def test_claims_of_section_4_the_four_regimes():
+    creep, direct, zigzag, _ = descent_paths((0.04, 0.5, 0.9, 1.1))
+    lam_max, lam_min = creep.curvatures
+    assert round(creep.lr * lam_max, 2) == 0.08 and round(creep.lr * lam_min, 3) == 0.006  # 8% and 0.6% per step
+    assert round(creep.distance_left, 2) == 0.71  # "71% of the distance to the star is still left"
+    assert direct.lr * lam_max == pytest.approx(1.0)  # lr = 1 / h across the valley: the factor is 0
+    assert round(1 - zigzag.lr * lam_max, 1) == -0.8
+    assert zigzag.distance_left < direct.distance_left < creep.distance_left
+
+
+def test_claims_of_section_6_range_test_against_the_sweep():
+    rt = range_test_then_train()
+    best_of_section_1 = compare_learning_rates((0.3,))[0].history.epoch_val_loss[-1]
+    assert best_of_section_1 < rt.runs[1].history.epoch_val_loss[-1]  # lr 0.3 beat the suggestion ...
+    assert round(0.3 / rt.test.suggested_lr) == 7  # ... at about 7 x the suggestion
+    assert rt.test.steps < rt.runs[1].history.steps  # the test cost less than one run
+
+
+@pytest.mark.slow
+def test_claims_of_section_7_the_full_sweep():
+    sweep = lr_sweep()
+    assert sweep.good_decades("sgd") == pytest.approx(1.0) and sweep.good_decades("adam") == pytest.approx(0.5)
+    adam_default = sweep.final_loss["adam"][sweep.lrs.index(min(sweep.lrs, key=lambda lr: abs(lr - 1e-3)))]
+    assert round(adam_default, 2) == 0.18 and round(adam_default / sweep.best("adam")[1]) == 6
+    assert all(d is not None for lr, d in zip(sweep.lrs, sweep.diverged_at["sgd"]) if lr >= 1.0)

@@ -14,6 +14,7 @@ from course_utils.lessons.l08_training_vs_validation.experiments import (
     fit_many,
     fit_moons,
     fit_report,
+    mode_check,
     moons_pool,
 )
 from course_utils.lessons.l08_training_vs_validation.figures import (
@@ -158,3 +159,83 @@ def test_figures_draw(over):
 
 def test_q2_answer_is_the_best_epoch_plus_the_patience():
     assert ch08.q2.expected == 79  # best epoch 29 + patience 50
+
+
+# ----------------------------------------------------------------------------- train mode and eval mode
+
+
+@pytest.fixture(scope="module")
+def modes():
+    return mode_check(dropout=0.5, epochs=20)
+
+
+def test_dropout_answers_differ_in_train_mode_and_repeat_in_eval_mode(modes):
+    a, b = modes.outputs_train
+    assert max(abs(x - y) for x, y in zip(a, b)) > 0.05
+    assert modes.outputs_eval[0] == modes.outputs_eval[1]
+
+
+def test_the_validation_loss_in_train_mode_is_noisy_and_higher(modes):
+    """The notebook: five train-mode measurements spread over 0.026, every one above the eval-mode 0.3896."""
+    assert modes.val_loss_eval == pytest.approx(0.3896, abs=1e-4)
+    assert round(modes.train_mode_spread, 3) == 0.026
+    assert min(modes.val_losses_train) > modes.val_loss_eval
+    assert evaluate(modes.model, moons_pool()[1])[0] == pytest.approx(modes.val_loss_eval, abs=1e-6)
+
+
+def test_measuring_in_train_mode_changes_batch_norm(modes):
+    assert modes.running_mean_moved > 0.01 and modes.running_mean_moved_eval == 0.0
+
+
+def test_without_dropout_batch_norm_alone_still_differs_between_modes():
+    m = mode_check(dropout=0.0, epochs=20)
+    assert m.outputs_train[0] == m.outputs_train[1]  # no dropout: the same batch gives the same answer
+    assert m.outputs_train[0] != m.outputs_eval[0]  # but batch statistics are not the running averages
+    assert len(set(m.val_losses_train)) == 1 and m.val_losses_train[0] != m.val_loss_eval
+    assert m.running_mean_moved > 0
+
+
+def test_mode_check_is_seeded_and_leaves_the_global_random_state_alone():
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    a = mode_check(epochs=2)
+    assert torch.equal(torch.rand(3), expected)
+    assert mode_check(epochs=2).val_losses_train == a.val_losses_train
+    with pytest.raises(ValueError, match="dropout=1.5"):
+        mode_check(dropout=1.5)
+
+
+# ----------------------------------------------------------------------------- the prose's claims, number by number
+
+
+def test_claims_of_section_2_the_three_cases(over):
+    under, good = (fit_report(r) for r in fit_many([dict(depth=0, n_train=1000, epochs=300),
+                                                      dict(width=64, depth=2, n_train=1000, epochs=300)]))  # fmt: skip
+    r = fit_report(over)
+    assert (round(under["last_train_loss"], 2), round(under["last_val_loss"], 2)) == (0.50, 0.48)  # "0.50 and 0.48"
+    floor = label_noise_floor(0.1)
+    assert floor < good["last_val_loss"] < floor + 0.05 and floor < good["last_train_loss"]  # just above the floor
+    assert round(r["last_train_loss"], 3) == 0.054 and r["best_epoch"] == 29  # "to 0.054", "best at epoch 29"
+    assert r["last_val_loss"] > 4 * r["best_val_loss"]  # "climbed to more than four times that value"
+
+
+def test_claims_of_section_4_the_lowest_training_loss_is_not_the_best_model(over):
+    r = fit_report(over)
+    assert r["last_epoch"] - r["best_epoch"] == 271
+    assert round(r["best_train_loss"] / r["last_train_loss"]) == 7  # "almost seven times smaller"
+    assert round(r["val_ratio"], 1) == 4.6  # "a validation loss 4.6 times higher"
+    assert round(100 * (r["best_val_acc"] - r["last_val_acc"]), 1) == 7.5  # "7.5 points less accuracy"
+    assert 300 - (r["best_epoch"] + 20) == 251  # early stopping with patience 20 "saved 251 epochs"
+
+
+def test_claim_of_section_3_each_doubling_shrinks_the_gap(over):
+    runs = [over, *fit_many([dict(n_train=200, epochs=300), dict(n_train=400, epochs=300)])]
+    gaps = [fit_report(r)["last_val_loss"] - fit_report(r)["last_train_loss"] for r in runs]
+    assert gaps == sorted(gaps, reverse=True)
+
+
+def test_claim_of_q4_clean_labels_still_overfit():
+    clean = fit_report(fit_moons(width=64, depth=2, n_train=100, epochs=300, label_noise=0.0))
+    assert clean["last_val_loss"] > 3 * clean["best_val_loss"]  # b) the validation loss rises well above its best
+    assert clean["last_train_loss"] < 0.1

@@ -435,3 +435,26 @@ def test_q3_hint_and_solution_name_adams_denominator(capsys):
     ch10.q3.solution()
     out = capsys.readouterr().out
     assert "Hint 1/1" in out and "sqrt(v)" in out
+
+
+# ----------------------------------------------------------------------------- the prose's claims, number by number
+
+
+def test_claims_of_section_1_in_numbers():
+    check = gradient_check(16, 4)
+    assert check.max_abs_diff < 1e-7  # "agree to about 10^-8"
+    d = division_runs(micro_batch_size=16, accumulation_steps=4, lr=0.1, epochs=4, optimizer="sgd")
+    assert d.not_divided[-1] < d.divided[-1]  # "here that happens to learn faster" (lr 0.1 was cautious)
+
+
+def test_claims_of_section_3_memory_in_numbers():
+    rows = memory_comparison(batch_size=1024, accumulation_steps=(1, 16), hidden=(256, 256))
+    assert round(rows[0].peak_total / rows[1].peak_total) == 4  # "cut the total by 4 ..., not by 16"
+    assert (round(rows[0].peak_total / 1e6, 2), round(rows[1].peak_total / 1e6, 2)) == (2.67, 0.67)
+    assert (round(rows[0].peak_activations / 1e6, 2), round(rows[1].peak_activations / 1e6, 2)) == (2.12, 0.13)
+
+
+def test_claims_of_section_4_the_forgotten_zero_grad():
+    z = zero_grad_runs(steps=48, lr=0.02, batch_size=32)
+    assert z.grad_norm_without[11] > 6 * max(z.grad_norm_with)  # "by step 12 more than 6 times longer"
+    assert z.loss_without[8] < z.loss_without[0] - 0.3  # "the loss even falls for a while"

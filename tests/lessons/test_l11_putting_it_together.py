@@ -290,3 +290,21 @@ def test_q4_claim_holds_for_the_trained_model(char_run):
     assert a == b
     new = a[len("Simple is better than ") :]
     assert any(new.count(line) >= 2 for line in new.split("\n") if len(line) > 10)  # a whole line comes again
+
+
+# ----------------------------------------------------------------------------- the prose's claims, number by number
+
+
+def test_claims_of_section_3_the_curves(run):
+    h = run.history
+    # "by the end the model is all but perfect on its own training images"
+    assert h.epoch_train_acc[-1] > 0.999 and h.epoch_train_loss[-1] < 1e-3
+    # "the validation loss flattens out after about five epochs": from epoch 4 on it moves by less than 0.01
+    # while the training loss still falls more than 20-fold
+    assert h.epoch_val_loss[3] - h.best_val_loss < 0.01 and h.epoch_train_loss[3] / h.epoch_train_loss[-1] > 20
+    assert h.epochs == 22 and h.best_epoch == 17  # "five epochs without a new star ended the run"
+
+
+def test_claims_of_section_5_the_test_number(run):
+    assert round(100 * run.test_acc, 2) == 98.15 and run.test_errors == 5
+    assert round(100 / 270, 2) == 0.37  # one image is worth 0.37 points

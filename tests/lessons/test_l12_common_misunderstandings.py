@@ -9,9 +9,11 @@ from course_utils.lessons.l12_common_misunderstandings.experiments import (
     batch_anatomy,
     batch_size_effect,
     noise_floor,
+    nudges,
     too_many_epochs,
     updates_in_one_epoch,
 )
+from course_utils.lessons.l12_common_misunderstandings.figures import plot_batch_size_effect
 from course_utils.lessons.l12_common_misunderstandings.quiz_widget import quiz
 
 
@@ -89,3 +91,39 @@ def test_the_quiz_carries_a_static_copy_with_the_options_but_not_the_explanation
     assert "Five beliefs" in page and page.count("<li>a) ") == len(ch12.QUESTIONS)
     for q in ch12.QUESTIONS:
         assert all(why not in page for why in q.explanations.values() if len(why) > 20)
+
+
+# ----------------------------------------------------------------------------- the prose's claims, number by number
+
+
+def test_claims_of_section_4_converged_is_not_zero():
+    r = noise_floor(noise=0.5)
+    five = r.epochs.index(5)
+    assert all(abs(v - r.best_possible) < 5e-4 for v in r.loss_after[five:])  # from 5 epochs on: the fourth decimal
+    assert r.best_possible > r.noise_variance  # the gap between 0.28 and 0.25: this sample's noise
+
+
+def test_claims_of_section_5_in_numbers():
+    r = too_many_epochs(epochs=150, n_train=100)
+    assert r.best_epoch == 31 and round(100 * (r.final_val_loss / r.best_val_loss - 1)) == 90
+    acc = r.history.epoch_val_acc
+    assert acc[r.best_epoch - 1] > acc[-1] + 0.05  # 85.0% at the best epoch, 78.7% at the end
+
+
+def test_claims_of_section_6_in_numbers():
+    r = batch_size_effect((8, 64, 512), epochs=5, lr=0.05)
+    assert r.steps == [500, 65, 10]
+    assert r.final_train_loss == sorted(r.final_train_loss) and r.final_val_loss == sorted(r.final_val_loss)
+    assert round(r.final_train_loss[2], 4) == 0.4718 and round(r.final_train_loss[0], 4) == 0.2557
+    fig = plot_batch_size_effect(r)  # the figure ends at the numbers the text quotes
+    last = [line.get_ydata()[-1] for line in fig.axes[0].get_lines()[::2]]
+    assert last == pytest.approx(r.final_train_loss)
+
+
+def test_claims_of_section_7_many_nudges():
+    nd = nudges(batch_size=8, lr=0.05, epochs=5)
+    assert len(nd.w) == 126  # the start and 125 steps
+    far = abs(nd.w[0] - nd.target_w) + abs(nd.b[0] - nd.target_b)
+    assert abs(nd.w[1] - nd.target_w) + abs(nd.b[1] - nd.target_b) > 0.5 * far  # no single step gets there
+    late = [abs(w - nd.target_w) + abs(b - nd.target_b) for w, b in zip(nd.w[40:], nd.b[40:])]
+    assert max(late) < 0.1 * far and min(late) < max(late) / 2  # together they arrive, then jitter around it

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ...exercises import ChoiceExercise, CodeExercise, Feedback, NumberExercise
 
-__all__ = ["q1", "q2", "q3", "reference_range_test_lr"]
+__all__ = ["q1", "q2", "q3", "q4", "reference_range_test_lr"]
 
 q1 = NumberExercise(
     name="07.q1 the critical learning rate",
@@ -109,4 +109,32 @@ q3 = CodeExercise(
         "Check: step 0 gives start_lr, step num_steps - 1 gives end_lr, and each step multiplies by the same\n"
         "factor, so 100 steps from 1e-6 to 10 spend about 14 steps on every factor of 10."
     ),
+)
+
+
+q4 = NumberExercise(
+    name="07.q4 the cliff with momentum",
+    answer=0.475,
+    rel_tol=1e-3,
+    mistakes={
+        0.25: "that is the cliff of plain gradient descent (2 / 8). Momentum moves it: across a valley the "
+        "velocity damps the jumps, as if the rate were lr / (1 + beta).",
+        2.5: "lr / (1 - beta) is the effective rate along a *steady* slope. At the cliff the gradient flips sign "
+        "every step, and then the effective rate is lr / (1 + beta).",
+        0.0125: "the cliff moves *up* with momentum, not down: flipping gradients cancel in the velocity.",
+        0.95: "the factor is 2 (1 + beta) / curvature; the curvature of 4(w - 3)^2 is 8, not 4.",
+    },
+    hints=[
+        "At the cliff the weight jumps from one side of the minimum to the other, so the gradient flips sign "
+        "every step. What does the velocity do with flipping gradients?",
+        "With momentum beta the largest stable rate is 2 (1 + beta) / curvature. The curvature is 8.",
+    ],
+    solution_text=(
+        "With momentum beta, gradient descent on a bowl of curvature h converges for lr < 2 (1 + beta) / h.\n"
+        "Here h = 8 (the second derivative of 4(w - 3)^2) and beta = 0.9: lr < 2 x 1.9 / 8 = 0.475, almost\n"
+        "twice plain SGD's 0.25. The reason: near the cliff the gradient flips sign every step and the velocity\n"
+        "v <- 0.9 v + grad cancels most of it, so the steps are as if the rate were lr / 1.9."
+    ),
+    explanation="the cliff is 2 (1 + beta) / curvature = 2 x 1.9 / 8 = 0.475: flipping gradients cancel in the "
+    "velocity, so momentum tolerates a larger rate than plain SGD (0.25).",
 )

@@ -13,15 +13,17 @@ from matplotlib.ticker import MaxNLocator
 
 from ...history import ema
 from ...plots import ALERT_COLOR, PALETTE, VAL_COLOR, log_axis, new_axes, plot_range_test, subplots
-from .experiments import DescentPath, LrSweep, RangeTestThenTrain
+from .experiments import DescentPath, LrSweep, MomentumComparison, RangeTestThenTrain
 
 __all__ = [
     "plot_lr_comparison",
     "plot_lr_run",
     "plot_descent_paths",
     "plot_descent_path",
+    "plot_momentum",
     "plot_range_test_then_train",
     "plot_lr_sweep",
+    "plot_schedules",
 ]
 
 
@@ -186,6 +188,39 @@ def plot_descent_path(path: DescentPath) -> Figure:
     return fig
 
 
+def plot_momentum(comparison: MomentumComparison) -> Figure:
+    """Plain SGD and SGD with momentum on the same contour map (left), and how far each is from the best
+    weights after every step, with the factor per step that theory predicts as a dashed line (right)."""
+    plain, heavy = comparison.plain, comparison.heavy
+    fig, (left, right) = subplots(1, 2, figsize=(9.5, 3.8), gridspec_kw={"width_ratios": [1, 1.3]},
+                                  adjust=dict(left=0.07, right=0.98, bottom=0.14, top=0.84, wspace=0.25))
+    _contour(left, plain, _window(plain))
+    colors = (PALETTE[1], PALETTE[2])
+    names = ("plain SGD", f"momentum {heavy.momentum:.2g}")
+    for path, color in zip((plain, heavy), colors):
+        _draw_path(left, path, color)
+    left.set_ylabel("b (bias)")
+    left.set_title(f"plain SGD, lr {plain.lr:.3g} (orange)\nmomentum {heavy.momentum:.2g}, lr {heavy.lr:.3g} (green)",
+                   fontsize=9.5)  # fmt: skip
+    for path, color, name in zip((plain, heavy), colors, names):
+        d = path.distances()
+        right.plot(range(len(d)), [max(v, 1e-12) for v in d], "o-", color=color, markersize=2.5, linewidth=1.2,
+                   label=f"{name}: measured")  # fmt: skip
+        rate = path.predicted_rate
+        if rate < 1:
+            right.plot(range(len(d)), [d[0] * rate**k for k in range(len(d))], "--", color=color, linewidth=1,
+                       label=f"{name}: predicted x{rate:.3f} per step")  # fmt: skip
+    log_axis(right, "y")
+    right.set_ylim(1e-7, 1e3)
+    right.set_yticks([1e-6, 1e-4, 1e-2, 1, 1e2])  # few ticks: each one costs drawing time
+    right.set_xlim(0, plain.steps)
+    right.set_xlabel("step")
+    right.set_ylabel("distance to the best (w, b)")
+    right.set_title(f"critical lr: plain {plain.critical_lr:.3f}, momentum {heavy.critical_lr:.3f}", fontsize=10)
+    right.legend(loc="lower left", fontsize=7.5)
+    return fig
+
+
 # ----------------------------------------------------------------------------- range test, then train
 
 
@@ -247,4 +282,36 @@ def plot_lr_sweep(sweep: LrSweep) -> Figure:
     ax.set_title(f"{len(sweep.lrs)} learning rates, {s['epochs']} epochs each on '{s['data']}': star = best, "
                  "bar = rates within 2x of the best", fontsize=10)  # fmt: skip
     ax.legend(loc="upper left", fontsize=8, ncol=2)
+    return fig
+
+
+# ----------------------------------------------------------------------------- schedules
+
+
+def plot_schedules(runs: dict[str, Any]) -> Figure:
+    """Left: the learning rate of every step, one line per schedule. Right: the validation loss after each
+    epoch (log scale); a run that diverged ends with a cross."""
+    if not runs:
+        raise ValueError("runs is empty: pass the dict that compare_schedules returned.")
+    fig, (left, right) = subplots(1, 2, figsize=(11, 4.6),
+                                  adjust=dict(left=0.07, right=0.98, bottom=0.3, top=0.9, wspace=0.22))
+    styles = ["-", "-", "-", "--", ":", "-."]
+    for i, (name, run) in enumerate(runs.items()):
+        h, color, style = run.history, PALETTE[i % len(PALETTE)], styles[i % len(styles)]
+        left.plot(range(1, h.steps + 1), h.step_lr, style, color=color, linewidth=1.8, label=name)
+        epochs = list(range(1, len(h.epoch_val_loss) + 1))
+        outcome = h.stop_reason if h.diverged else f"{h.epoch_val_loss[-1]:.4f}"
+        right.plot(epochs, h.epoch_val_loss, "o" + style, color=color, linewidth=1.6, label=f"{name}: {outcome}")
+        if h.diverged:
+            right.plot([len(epochs) + 0.5], [h.epoch_val_loss[-1] if h.epoch_val_loss else 1.0], "X", color=color,
+                       markersize=11)  # fmt: skip
+    left.set_xlabel("step (optimizer updates)")
+    left.set_ylabel("learning rate")
+    left.set_title("the learning rate of every step", fontsize=10)
+    log_axis(right, "y")
+    right.set_xlabel("epoch")
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_ylabel("validation loss (log)")
+    right.set_title("validation loss after each epoch (the last one in the legend)", fontsize=10)
+    fig.legend(*right.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8, frameon=False)
     return fig

@@ -5,6 +5,7 @@
   experiment behind every slider of the lesson: capacity, training set size, epochs, label noise.
 * :func:`fit_report` puts the numbers of "the lowest training loss is not the best model" side by
   side: the last epoch against the epoch with the best validation loss.
+* :func:`mode_check` shows what ``model.train()`` and ``model.eval()`` change (dropout, batch norm).
 
 The training sets are *nested*: ``n_train=100`` uses the first 100 points of one fixed pool, and
 ``n_train=200`` adds 100 more to the same 100. Label noise is nested too: raising it flips more
@@ -39,6 +40,8 @@ __all__ = [
     "fit_moons",
     "fit_report",
     "fit_many",
+    "ModeCheck",
+    "mode_check",
 ]
 
 POOL_SIZE = 1400
@@ -181,3 +184,63 @@ def fit_report(run: FitRun) -> dict[str, float]:
 def fit_many(settings: Sequence[dict[str, Any]]) -> list[FitRun]:
     """Several :func:`fit_moons` runs, one per dictionary of settings (for side-by-side pictures)."""
     return [fit_moons(**s) for s in settings]
+
+
+# ----------------------------------------------------------------------------- train mode and eval mode
+
+
+@dataclass
+class ModeCheck:
+    """What ``model.train()`` and ``model.eval()`` change for a network with dropout and batch norm."""
+
+    model: nn.Module = field(repr=False)
+    outputs_train: tuple[list[float], list[float]]  # the same point through the network twice, in train mode
+    outputs_eval: tuple[list[float], list[float]]  # ... and twice in eval mode
+    val_loss_eval: float  # the validation loss, measured in eval mode (the same every time)
+    val_losses_train: list[float]  # the same measurement repeated in train mode
+    running_mean_moved: float  # how far one train-mode pass over the validation data moved batch norm's statistics
+    running_mean_moved_eval: float  # ... and one eval-mode pass
+
+    @property
+    def train_mode_spread(self) -> float:
+        """The largest minus the smallest of the train-mode validation losses."""
+        return max(self.val_losses_train) - min(self.val_losses_train)
+
+
+def mode_check(*, dropout: float = 0.5, epochs: int = 20, repeats: int = 5, seed: int = 0) -> ModeCheck:
+    """Train a 2 -> 64 -> 64 -> 2 network with batch norm and dropout on the lesson's moons, then measure
+    the same things in train mode and in eval mode.
+
+    ``train()`` and ``evaluate()`` switch the modes themselves; this experiment switches them by hand to
+    show what would go wrong if they did not.
+    """
+    dropout = check_float("dropout", dropout, minimum=0.0, maximum=0.9)
+    epochs = check_int("epochs", epochs, minimum=1, maximum=1000)
+    repeats = check_int("repeats", repeats, minimum=2, maximum=100)
+    with torch.random.fork_rng(devices=[]):  # seeded weights and dropout masks; the global random state is left be
+        return _mode_check(dropout, epochs, repeats, seed)
+
+
+def _mode_check(dropout: float, epochs: int, repeats: int, seed: int) -> ModeCheck:
+    pool, val_set, _ = moons_pool(0.1, seed)
+    train_set = TensorDataset(pool.tensors[0][:400], pool.tensors[1][:400])
+    torch.manual_seed(seed + MODEL_SEED_OFFSET)  # the layers' starting weights and the dropout masks
+    model = nn.Sequential(nn.Linear(2, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(dropout),
+                          nn.Linear(64, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(dropout), nn.Linear(64, 2))
+    train(model, train_set, optimizer=torch.optim.Adam(model.parameters(), lr=0.01), epochs=epochs, batch_size=50,
+          seed=seed)  # fmt: skip
+    X_val, y_val = val_set.tensors
+    loss_fn = nn.CrossEntropyLoss()
+    point = X_val[:8]
+    with torch.no_grad():
+        model.train()
+        stats = model[1].running_mean.clone()
+        train_outputs = (model(point)[0].tolist(), model(point)[0].tolist())
+        losses_train = [loss_fn(model(X_val), y_val).item() for _ in range(repeats)]
+        moved = (model[1].running_mean - stats).abs().max().item()
+        model.eval()
+        stats = model[1].running_mean.clone()
+        eval_outputs = (model(point)[0].tolist(), model(point)[0].tolist())
+        loss_eval = loss_fn(model(X_val), y_val).item()
+        moved_eval = (model[1].running_mean - stats).abs().max().item()
+    return ModeCheck(model, train_outputs, eval_outputs, loss_eval, losses_train, moved, moved_eval)

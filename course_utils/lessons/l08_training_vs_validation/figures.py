@@ -98,7 +98,8 @@ def plot_curves(run: FitRun, ax: Axes | None = None, *, log: bool = True, legend
         ax.axhline(run.floor, color="0.4", linestyle="--", linewidth=1,
                    label=f"floor for new data: {run.floor:.3f}")  # fmt: skip
     if stop_epoch is not None:
-        ax.axvline(stop_epoch, color=ALERT_COLOR, linewidth=1.5, label=f"early stopping: epoch {stop_epoch}")
+        ax.axvline(stop_epoch, color="black", linestyle="-.", linewidth=1.5,
+                   label=f"early stopping: epoch {stop_epoch}")  # fmt: skip
     if h.diverged:
         ax.axvline(h.epochs + 0.5, color=ALERT_COLOR, linestyle="--")
         ax.annotate(f" {h.stop_reason}", xy=(h.epochs + 0.5, 0.95), xycoords=("data", "axes fraction"),

@@ -1,4 +1,4 @@
-"""Figures of notebook 12: the noise floor of a converged fit, and learning as many small nudges."""
+"""Figures of notebook 12: the noise floor of a converged fit, batch size, and learning as many small nudges."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from matplotlib.figure import Figure
 
 from ...history import ema
 from ...plots import PALETTE, subplots
-from .experiments import NoiseFloor, Nudges
+from .experiments import BatchSizeEffect, NoiseFloor, Nudges
 
-__all__ = ["plot_noise_floor", "plot_nudges"]
+__all__ = ["plot_noise_floor", "plot_batch_size_effect", "plot_nudges"]
 
 
 def plot_noise_floor(result: NoiseFloor) -> Figure:
@@ -50,4 +50,23 @@ def plot_nudges(result: Nudges) -> Figure:
     right.set_ylabel("training loss (log scale)")
     right.set_title("noisy hints, steady progress")
     right.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def plot_batch_size_effect(result: BatchSizeEffect) -> Figure:
+    """The mean training loss of every epoch (solid, filled markers) and the validation loss after it
+    (dashed, open markers), one colour per batch size: the last points are the numbers the text quotes."""
+    fig, ax = subplots(figsize=(9, 3.6), adjust=dict(left=0.08, right=0.66, bottom=0.14, top=0.88))
+    for i, (b, h) in enumerate(zip(result.batch_sizes, result.histories)):
+        color = PALETTE[i % len(PALETTE)]
+        epochs = list(range(1, len(h.epoch_train_loss) + 1))
+        ax.plot(epochs, h.epoch_train_loss, "o-", color=color,
+                label=f"batch {b}: training, last {h.epoch_train_loss[-1]:.4f}")  # fmt: skip
+        ax.plot(epochs[: len(h.epoch_val_loss)], h.epoch_val_loss, "s--", color=color, markerfacecolor="white",
+                label=f"batch {b}: validation, last {h.epoch_val_loss[-1]:.4f}")  # fmt: skip
+    ax.set_xticks(range(1, max(len(h.epoch_train_loss) for h in result.histories) + 1))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (mean over the epoch)")
+    ax.set_title("same epochs, same learning rate, different batch size")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8.5, frameon=False)  # beside: it hides no line
     return fig
