@@ -55,6 +55,7 @@ MARK = "TLL_REHEARSAL"  # environment marker carried by every process the rehear
 NB = {n: f"notebooks/{name}" for n, name in [("00", "00_welcome.ipynb"), ("01", "01_training_loop.ipynb"),
                                              ("02", "02_forward_and_loss.ipynb"),
                                              ("03", "03_gradients_and_updates.ipynb")]}  # fmt: skip
+STOPPED = "stopped: the rehearsal failed elsewhere"
 IDLE = re.compile(r"\(ipykernel\) \| Idle")
 INSTRUCTOR_NOTE = "Added during the workshop"
 NEW_FILE = "WORKSHOP_NOTES.md"
@@ -77,6 +78,7 @@ from tests.browser.test_notebooks_in_browser import (  # noqa: E402
 
 T0 = time.perf_counter()
 _print_lock = threading.Lock()
+ABORT = threading.Event()  # set when the rehearsal stops: learners' errors after that are consequences
 
 
 def say(message: str) -> None:
@@ -619,6 +621,8 @@ def learner_thread(learner: Learner, cdp: str, hub: Hub, link: str, run_id: str,
                 barrier.wait()  # everyone has worked on the course ...
                 barrier.wait()  # ... and the instructor has pushed an update
                 learner_part2(page, learner, hub, link, run_id)
+            except threading.BrokenBarrierError:
+                raise
             except BaseException as exc:
                 learner.error = f"{type(exc).__name__}: {exc}"
                 try:
@@ -628,7 +632,13 @@ def learner_thread(learner: Learner, cdp: str, hub: Hub, link: str, run_id: str,
                 raise
             finally:
                 context.close()
+    except threading.BrokenBarrierError:
+        learner.error = STOPPED
+        return
     except BaseException as exc:  # pytest.fail (used by the imported helpers) raises a BaseException
+        if ABORT.is_set():
+            learner.error = learner.error or STOPPED
+            return
         learner.error = learner.error or f"{type(exc).__name__}: {exc}"
         say(f"{learner.name}: FAILED: {learner.error.splitlines()[0][:300]}")
         barrier.abort()
@@ -708,7 +718,7 @@ def rehearse(args, run_id: str, tmp: Path, started: dict) -> dict:
         pass
     for thread in threads:
         thread.join()
-    failed = [x for x in learners if x.error]
+    failed = [x for x in learners if x.error and x.error != STOPPED] or [x for x in learners if x.error]
     if failed:
         raise Failure("; ".join(f"{x.name}: {x.error.splitlines()[0][:300]}" for x in failed))
     ledger.sample()
@@ -736,6 +746,7 @@ def check_loopback(run_id: str) -> None:
 
 def cleanup(run_id: str, started: dict) -> list[str]:
     """Stop the browser and the hub (which stops the proxy and the servers), then every marked process."""
+    ABORT.set()
     if started.get("barrier"):
         started["barrier"].abort()  # learners waiting for the update stop waiting
     if started.get("ledger"):
@@ -786,6 +797,7 @@ def main(argv: list[str] | None = None) -> int:
     def too_long(signum, frame):
         raise TimeoutError(f"the rehearsal took longer than --timeout {args.timeout:.0f} s")
 
+    signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGHUP, interrupted)
     signal.signal(signal.SIGALRM, too_long)
