@@ -59,6 +59,7 @@ STOPPED = "stopped: the rehearsal failed elsewhere"
 IDLE = re.compile(r"\(ipykernel\) \| Idle")
 INSTRUCTOR_NOTE = "Added during the workshop"
 NEW_FILE = "WORKSHOP_NOTES.md"
+CODE_FIX = ("# 64 points near y = 2x - 1", "# 64 points near the line y = 2x - 1")  # in a code cell of 01
 # The learners' JupyterLab settings: no news pop-up over the page (as in the browser tests); the rest
 # is JupyterLab's default (its default windowing keeps every cell in the page, rendering only those in view).
 LAB_SETTINGS = {
@@ -222,8 +223,11 @@ class CpuLedger:
         for p in marked(self.run_id):
             try:
                 key = (p.pid, p.create_time())
-                kind = self.seen[key][0] if key in self.seen else self._kind(p)
-                self.seen[key] = (kind, cpu_seconds(p))
+                if key in self.seen:
+                    kind, user = self.seen[key][:2]
+                else:
+                    kind, user = self._kind(p), p.environ().get("JUPYTERHUB_USER")
+                self.seen[key] = (kind, user, cpu_seconds(p))
             except Exception:
                 pass
 
@@ -233,9 +237,13 @@ class CpuLedger:
 
     def totals(self) -> dict:
         out: dict = {}
-        for kind, seconds in self.seen.values():
+        for kind, _, seconds in self.seen.values():
             out[kind] = out.get(kind, 0.0) + seconds
         return out
+
+    def user(self, name: str) -> float:
+        """CPU seconds of one learner's server and kernels (those already shut down included)."""
+        return sum(seconds for _, user, seconds in self.seen.values() if user == name)
 
 
 # -- the course, served from a local bare repository ----------------------------------------------
@@ -260,20 +268,27 @@ def serve_course(tmp: Path) -> tuple[Path, str]:
 
 
 def instructor_update(tmp: Path, bare: Path, run_id: str) -> None:
-    """In a clone of the served repository: a new markdown cell near the top of 02, a new file; push."""
+    """In a clone of the served repository: a new markdown cell near the top of 02 (which learners have
+    edited lower down) and of 01 (which they have run, answered and saved), a comment fixed in a code
+    cell of 01 that they ran, and a new file; commit and push."""
     import nbformat
 
     work = tmp / "instructor"
     git("clone", "--quiet", str(bare), str(work))
-    path = work / NB["02"]
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.insert(1, nbformat.v4.new_markdown_cell(
-        f"**{INSTRUCTOR_NOTE}** (rehearsal {run_id}): if a demo is slow, move one control at a time."))  # fmt: skip
-    nbformat.write(nb, path)
+    for key in ("01", "02"):
+        nb = nbformat.read(work / NB[key], as_version=4)
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(
+            f"**{INSTRUCTOR_NOTE}** (rehearsal {run_id}): if a demo is slow, move one control at a time."))  # fmt: skip
+        if key == "01":
+            cell = next((c for c in nb.cells if c.cell_type == "code" and CODE_FIX[0] in c.source), None)
+            if cell is None:
+                raise Failure(f"no code cell of 01 has {CODE_FIX[0]!r} to change")
+            cell.source = cell.source.replace(*CODE_FIX)
+        nbformat.write(nb, work / NB[key])
     (work / NEW_FILE).write_text(f"# Notes from the workshop\n\nRehearsal {run_id}: pushed while learners worked.\n")
-    git("add", NB["02"], NEW_FILE, cwd=work)
+    git("add", NB["01"], NB["02"], NEW_FILE, cwd=work)
     git("-c", "user.name=Instructor", "-c", "user.email=instructor@example.invalid", "commit", "--quiet",
-        "-m", "Workshop update: a note in 02 and the workshop notes", cwd=work)  # fmt: skip
+        "-m", "Workshop update: notes in 01 and 02, a clearer comment in 01, the workshop notes", cwd=work)  # fmt: skip
     git("push", "--quiet", "origin", "main", cwd=work)
 
 
@@ -437,6 +452,15 @@ def _open_notebook(page, key: str):
     return body
 
 
+def _close_and_shut_down(page, key: str) -> None:
+    """File > Close and Shut Down Notebook, as the instructor guide asks learners to do with a notebook
+    they have finished: its kernel's memory goes back to the hub."""
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=Path(NB[key]).name)
+    _menu(page, "File", "Close and Shut Down Notebook\u2026")
+    page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+    _wait(lambda: tab.count() == 0, 60, f"the tab of {key} to close", page)
+
+
 def _set_source(page, cell, source: str) -> None:
     """Replace a cell's source as a learner would: click into it, select all, type."""
     cell.scroll_into_view_if_needed()
@@ -493,6 +517,7 @@ def learner_part1(page, learner: Learner, hub: Hub, link: str, run_id: str) -> N
     if not (learner.course / NB["01"]).exists() or not (learner.course / ".git").is_dir():
         raise Failure(f"{learner.name}: the course is not in {learner.course}")
     say(f"{learner.name}: followed the link, course in {learner.course.relative_to(hub.homes)}")
+    _close_and_shut_down(page, "00")  # done with the welcome notebook
 
     t = time.perf_counter()
     body = _open_notebook(page, "01")
@@ -544,6 +569,7 @@ def learner_part1(page, learner: Learner, hub: Hub, link: str, run_id: str) -> N
     _snapshot(learner, run_id, page, base, "after 01")
     learner.cpu["login -> exercise answered"] = (learner.cpu["after 01: server"] + learner.cpu["after 01: kernels"])
     page.screenshot(path=str(OUT / f"{learner.name}-01.png"))
+    _close_and_shut_down(page, "01")
 
     # Edits that the update must keep: a cell of 03 (untouched by the instructor) and one of 02
     # (which the instructor changes near the top: other lines of the same file).
@@ -556,8 +582,10 @@ def learner_part1(page, learner: Learner, hub: Hub, link: str, run_id: str) -> N
         _set_source(page, cell, "from course_utils.exercises import ch03\n\n" * (key == "03")
                     + source.format(marker=learner.marker(key)))  # fmt: skip
         _save_and_wait(page, learner.course / NB[key], learner.marker(key))
-    learner.checks.append("edited and saved a cell of 03 and one of 02")
-    say(f"{learner.name}: edited and saved a cell in 03 and in 02")
+        if key == "03":
+            _close_and_shut_down(page, "03")
+    learner.checks.append("edited and saved a cell of 03 and one of 02; 02 stays open for the update")
+    say(f"{learner.name}: edited and saved a cell in 03 and in 02 (02 stays open)")
 
 
 def learner_part2(page, learner: Learner, hub: Hub, link: str, run_id: str) -> None:
@@ -570,9 +598,16 @@ def learner_part2(page, learner: Learner, hub: Hub, link: str, run_id: str) -> N
     problems = []
     if not (course / NEW_FILE).exists():
         problems.append(f"the new file {NEW_FILE} did not arrive")
-    nb02 = (course / NB["02"]).read_text()
-    if INSTRUCTOR_NOTE not in nb02:
-        problems.append("the instructor's change to 02 did not arrive")
+    import nbformat
+
+    for key in ("01", "02", "03"):
+        try:
+            nbformat.validate(nbformat.read(course / NB[key], as_version=4))
+        except Exception as exc:
+            problems.append(f"{key} is no longer a valid notebook after the merge: {exc}")
+    for key, needle in [("01", INSTRUCTOR_NOTE), ("01", CODE_FIX[1]), ("02", INSTRUCTOR_NOTE)]:
+        if needle not in (course / NB[key]).read_text():
+            problems.append(f"the instructor's change to {key} ({needle!r}) did not arrive")
     for key, needle in [("01", "answer_q1 = 160"), ("02", learner.marker("02")), ("03", learner.marker("03"))]:
         if needle not in (course / NB[key]).read_text():
             problems.append(f"the learner's edit to {key} was lost")
@@ -582,6 +617,7 @@ def learner_part2(page, learner: Learner, hub: Hub, link: str, run_id: str) -> N
         problems.append(f"nbgitpuller renamed or backed up files: {leftovers}")
     if problems:
         raise Failure(f"{learner.name} after the update: " + "; ".join(problems))
+    t = time.perf_counter()
     body = _open_notebook(page, "02")  # and in JupyterLab: the new cell and the learner's edit
     for what, locator in [("the instructor's new cell", body.locator(".jp-MarkdownCell", has_text=INSTRUCTOR_NOTE)),
                           ("the learner's edit", body.locator(".jp-CodeCell", has_text=learner.marker("02")))]:
@@ -589,9 +625,8 @@ def learner_part2(page, learner: Learner, hub: Hub, link: str, run_id: str) -> N
             locator.first.wait_for(state="attached", timeout=60_000)
         except Exception:
             raise Failure(f"{learner.name}: JupyterLab does not show {what} in 02 after the update") from None
-    server, kernels = learner_processes(run_id, learner.name)
-    learner.cpu["whole rehearsal: server + kernels"] = cpu_seconds(server) + sum(map(cpu_seconds, kernels.values()))
-    learner.checks.append("update: new file and change to 02 arrived; edits to 01, 02, 03 kept")
+    learner.times["update: open 02, see the new cell and own edit"] = time.perf_counter() - t
+    learner.checks.append("update: new file and changes to 01 and 02 arrived; edits to 01, 02, 03 kept")
     say(f"{learner.name}: update arrived ({learner.times['update: link -> pulled, 00 open']:.1f} s), own edits kept")
 
 
@@ -664,7 +699,7 @@ def figures(learners: list[Learner], cpu_by_kind: dict, wall: float) -> dict:
         f[f"cpu: {key} (s)"] = stat([learner.cpu[key] for learner in learners])
     per_learner = sum(f[f"memory: after 01: {key} (MB)"]["median"]
                       for key in ("server peak", "kernel 01 peak", "other kernels rss"))
-    f["derived: MB per learner (server peak + kernel 01 peak + idle kernel of 00)"] = per_learner
+    f["derived: MB per learner (server peak + kernel 01 peak + any other kernel)"] = per_learner
     f["derived: learners per GB"] = 1024 / per_learner
     start_cpu = f["cpu: login -> exercise answered (s)"]["median"]
     f["derived: learners whose start (login to exercise) one core absorbs in 5 minutes"] = 300 / start_cpu
@@ -674,7 +709,9 @@ def figures(learners: list[Learner], cpu_by_kind: dict, wall: float) -> dict:
 
 
 def report(f: dict) -> None:
-    say(f"figures ({f['learners']} learners at once, {f['cores']} cores, {f['wall_seconds']:.0f} s in all):")
+    before, after = f["load average (1 min) before, after"]
+    say(f"figures ({f['learners']} learners at once, {f['cores']} cores, {f['wall_seconds']:.0f} s in all; "
+        f"load average {before:.1f} before, {after:.1f} after):")
     for key, value in f.items():
         if isinstance(value, dict):
             print(f"    {key:<78} median {value['median']:8.2f}   max {value['max']:8.2f}")
@@ -686,6 +723,7 @@ def report(f: dict) -> None:
 
 
 def rehearse(args, run_id: str, tmp: Path, started: dict) -> dict:
+    load_before = os.getloadavg()[0]  # other work on the machine slows every time measured here
     ledger = started["ledger"] = CpuLedger(run_id)
     ledger.thread.start()
     bare, head = serve_course(tmp)
@@ -722,8 +760,11 @@ def rehearse(args, run_id: str, tmp: Path, started: dict) -> dict:
     if failed:
         raise Failure("; ".join(f"{x.name}: {x.error.splitlines()[0][:300]}" for x in failed))
     ledger.sample()
+    for learner in learners:
+        learner.cpu["whole rehearsal: server + kernels"] = ledger.user(learner.name)
     result = {"run": run_id, "commit": head, "learners": [asdict(x) for x in learners]}
     result["figures"] = figures(learners, ledger.totals(), time.perf_counter() - T0)
+    result["figures"]["load average (1 min) before, after"] = [load_before, os.getloadavg()[0]]
     return result
 
 
