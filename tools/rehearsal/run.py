@@ -715,7 +715,7 @@ def report(f: dict) -> None:
     for key, value in f.items():
         if isinstance(value, dict):
             print(f"    {key:<78} median {value['median']:8.2f}   max {value['max']:8.2f}")
-        elif key.startswith(("derived", "cpu")):
+        elif key.startswith(("derived", "cpu", "memory")):
             print(f"    {key:<78} {value:8.2f}")
 
 
@@ -744,9 +744,11 @@ def rehearse(args, run_id: str, tmp: Path, started: dict) -> dict:
     started["threads"], started["barrier"] = threads, barrier
     for thread in threads:
         thread.start()
+    hub_memory: dict = {}
     try:
         barrier.wait()
         check_loopback(run_id)
+        hub_memory = hub_and_proxy_memory(hub)
         instructor_update(tmp, bare, run_id)
         say("instructor: committed a new cell in 02 and a new file, and pushed")
         if args.fail_at == "update":
@@ -764,8 +766,20 @@ def rehearse(args, run_id: str, tmp: Path, started: dict) -> dict:
         learner.cpu["whole rehearsal: server + kernels"] = ledger.user(learner.name)
     result = {"run": run_id, "commit": head, "learners": [asdict(x) for x in learners]}
     result["figures"] = figures(learners, ledger.totals(), time.perf_counter() - T0)
+    result["figures"].update(hub_memory)
     result["figures"]["load average (1 min) before, after"] = [load_before, os.getloadavg()[0]]
     return result
+
+
+def hub_and_proxy_memory(hub: Hub) -> dict:
+    import psutil
+
+    process = psutil.Process(hub.proc.pid)
+    proxy = [p for p in process.children() if "configurable-http-proxy" in " ".join(p.cmdline())]
+    out = {"memory: hub rss (MB)": memory(process)["rss"]}
+    if proxy:
+        out["memory: proxy rss (MB)"] = memory(proxy[0])["rss"]
+    return out
 
 
 def check_loopback(run_id: str) -> None:
