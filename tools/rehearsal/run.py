@@ -11,12 +11,14 @@ What it does, start to end:
    single-user servers run from this ``.venv``, where nbgitpuller is installed.
 2. A class of learners, at the same time, each in a browser context of one headless Chromium: logs in
    on the hub's login page, follows the nbgitpuller link that ``tools/launch.py --hub`` prints (the
-   course arrives in their home folder), opens notebook 01, clears its outputs and runs all cells,
-   moves a slider with the keyboard and waits for the readout and a new picture, answers exercise Q1
-   ("Correct!"), then edits a cell of notebook 03 and one of notebook 02 and saves them.
-3. The instructor commits a change to notebook 02 (a new markdown cell) and a new file, and pushes.
-   Every learner follows the link again: the change and the file must arrive, and the learner's own
-   edits (to 01, 03 and, in other lines, to 02 itself) must still be there.
+   course arrives in their home folder and 00 opens), closes 00, opens notebook 01 from the file
+   browser, clears its outputs and runs all cells, moves a slider with the keyboard and waits for the
+   readout and a new picture, answers exercise Q1 ("Correct!"), closes 01 (and shuts down its kernel),
+   then edits and saves a cell of notebook 03 (closed after) and one of notebook 02 (left open).
+3. The instructor commits a new markdown cell near the top of 01 and of 02, a line added to a code
+   cell of 01 (which learners ran and saved) and a new file, and pushes. Every learner follows
+   the link again: the changes and the file must arrive, the merged notebooks must be valid, and the
+   learner's own edits (to 01, 03 and, in other lines, to 02) must still be there.
 4. Prints (and writes to tools/rehearsal/out/results.json) the times from login to a running
    notebook, the memory of each learner's server and kernels, CPU seconds, and what they imply.
 
@@ -59,7 +61,7 @@ STOPPED = "stopped: the rehearsal failed elsewhere"
 IDLE = re.compile(r"\(ipykernel\) \| Idle")
 INSTRUCTOR_NOTE = "Added during the workshop"
 NEW_FILE = "WORKSHOP_NOTES.md"
-CODE_FIX = ("# 64 points near y = 2x - 1", "# 64 points near the line y = 2x - 1")  # in a code cell of 01
+CODE_NOTE = "# (this cell was updated during the workshop)"  # the instructor's line in 01's first code cell
 # The learners' JupyterLab settings: no news pop-up over the page (as in the browser tests); the rest
 # is JupyterLab's default (its default windowing keeps every cell in the page, rendering only those in view).
 LAB_SETTINGS = {
@@ -269,7 +271,7 @@ def serve_course(tmp: Path) -> tuple[Path, str]:
 
 def instructor_update(tmp: Path, bare: Path, run_id: str) -> None:
     """In a clone of the served repository: a new markdown cell near the top of 02 (which learners have
-    edited lower down) and of 01 (which they have run, answered and saved), a comment fixed in a code
+    edited lower down) and of 01 (which they have run, answered and saved), a line added to a code
     cell of 01 that they ran, and a new file; commit and push."""
     import nbformat
 
@@ -279,16 +281,14 @@ def instructor_update(tmp: Path, bare: Path, run_id: str) -> None:
         nb = nbformat.read(work / NB[key], as_version=4)
         nb.cells.insert(1, nbformat.v4.new_markdown_cell(
             f"**{INSTRUCTOR_NOTE}** (rehearsal {run_id}): if a demo is slow, move one control at a time."))  # fmt: skip
-        if key == "01":
-            cell = next((c for c in nb.cells if c.cell_type == "code" and CODE_FIX[0] in c.source), None)
-            if cell is None:
-                raise Failure(f"no code cell of 01 has {CODE_FIX[0]!r} to change")
-            cell.source = cell.source.replace(*CODE_FIX)
+        if key == "01":  # and a line at the end of the first code cell, which every learner has run
+            cell = next(c for c in nb.cells if c.cell_type == "code")
+            cell.source = cell.source.rstrip("\n") + "\n" + CODE_NOTE
         nbformat.write(nb, work / NB[key])
     (work / NEW_FILE).write_text(f"# Notes from the workshop\n\nRehearsal {run_id}: pushed while learners worked.\n")
     git("add", NB["01"], NB["02"], NEW_FILE, cwd=work)
     git("-c", "user.name=Instructor", "-c", "user.email=instructor@example.invalid", "commit", "--quiet",
-        "-m", "Workshop update: notes in 01 and 02, a clearer comment in 01, the workshop notes", cwd=work)  # fmt: skip
+        "-m", "Workshop update: notes in 01 and 02, a line in 01's first code cell, a new file", cwd=work)  # fmt: skip
     git("push", "--quiet", "origin", "main", cwd=work)
 
 
@@ -605,7 +605,7 @@ def learner_part2(page, learner: Learner, hub: Hub, link: str, run_id: str) -> N
             nbformat.validate(nbformat.read(course / NB[key], as_version=4))
         except Exception as exc:
             problems.append(f"{key} is no longer a valid notebook after the merge: {exc}")
-    for key, needle in [("01", INSTRUCTOR_NOTE), ("01", CODE_FIX[1]), ("02", INSTRUCTOR_NOTE)]:
+    for key, needle in [("01", INSTRUCTOR_NOTE), ("01", CODE_NOTE), ("02", INSTRUCTOR_NOTE)]:
         if needle not in (course / NB[key]).read_text():
             problems.append(f"the instructor's change to {key} ({needle!r}) did not arrive")
     for key, needle in [("01", "answer_q1 = 160"), ("02", learner.marker("02")), ("03", learner.marker("03"))]:
