@@ -184,3 +184,32 @@ def test_the_readmes_badges_follow_the_setting():
     else:  # made by `python tools/launch.py --write` from the same setting
         repo = launch.Repo.parse(repository, launch.settings()["branch"])
         assert launch.readme_section(repo) in readme, "run `python tools/launch.py --write` after changing it"
+
+
+def test_nbgitpuller_link_for_any_git_address_opens_the_folder_nbgitpuller_clones_into():
+    from urllib.parse import parse_qs, urlparse
+
+    launch = _launch()
+    for address, folder in [("file:///tmp/srv/training-loop-lab", "training-loop-lab"),
+                            ("/srv/git/course.git", "course.git"),  # nbgitpuller keeps the .git of a path
+                            ("https://gitlab.example.org/group/tll/", "tll")]:  # fmt: skip
+        link = urlparse(launch.nbgitpuller_link(address, "http://127.0.0.1:8000", branch="workshop"))
+        assert (link.netloc, link.path) == ("127.0.0.1:8000", "/hub/user-redirect/git-pull")
+        assert parse_qs(link.query) == {"repo": [address], "branch": ["workshop"],
+                                        "urlpath": [f"lab/tree/{folder}/notebooks/00_welcome.ipynb"]}  # fmt: skip
+    github = launch.Repo.parse("https://github.com/someone/tll")
+    assert github.nbgitpuller("https://hub.example.edu") == launch.nbgitpuller_link(github.url, "https://hub.example.edu")
+    with pytest.raises(ValueError, match="hub="):
+        launch.nbgitpuller_link("/srv/git/course", "127.0.0.1:8000")
+    with pytest.raises(ValueError, match="branch="):
+        launch.nbgitpuller_link("/srv/git/course", "http://127.0.0.1:8000", branch="a b")
+
+
+def test_launch_hub_with_a_non_github_address_prints_only_the_nbgitpuller_link(capsys):
+    launch = _launch()
+    assert launch.main(["--repo", "file:///tmp/srv/tll", "--hub", "http://127.0.0.1:8000"]) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines() == [f"nbgitpuller:  {launch.nbgitpuller_link('file:///tmp/srv/tll', 'http://127.0.0.1:8000')}"]
+    assert "GitHub" in out.err
+    with pytest.raises(SystemExit):  # Binder and Colab links still need GitHub
+        launch.main(["--repo", "file:///tmp/srv/tll"])

@@ -63,14 +63,22 @@ class Repo:
 
     def nbgitpuller(self, hub: str, notebook: str = FIRST_NOTEBOOK) -> str:
         """Clones (or updates) the course into each learner's home on ``hub``, then opens ``notebook``."""
-        if not re.match(r"^https?://[^\s/]+", hub):
-            raise ValueError(f"hub={hub!r} must be your JupyterHub's address, e.g. https://hub.example.edu")
-        path = f"lab/tree/{self.name}/notebooks/{notebook}"
-        return (f"{hub.rstrip('/')}/hub/user-redirect/git-pull?repo={quote(self.url, safe='')}"
-                f"&branch={quote(self.branch, safe='')}&urlpath={quote(path, safe='')}")  # fmt: skip
+        return nbgitpuller_link(self.url, hub, self.branch, notebook)
 
     def pip_requirement(self) -> str:
         return f"course_utils @ git+{self.url}@{self.branch}"
+
+
+def nbgitpuller_link(repo_url: str, hub: str, branch: str = "main", notebook: str = FIRST_NOTEBOOK) -> str:
+    """An nbgitpuller link for any address ``git clone`` takes (GitHub, another host, a path or file:// URL)."""
+    if not re.match(r"^https?://[^\s/]+", hub):
+        raise ValueError(f"hub={hub!r} must be your JupyterHub's address, e.g. https://hub.example.edu")
+    if not re.fullmatch(r"[A-Za-z0-9_./-]+", branch):
+        raise ValueError(f"branch={branch!r} is not a branch name (letters, digits, '_', '.', '/', '-').")
+    folder = repo_url.rstrip("/").split("/")[-1]  # where nbgitpuller clones to: its default targetPath
+    path = f"lab/tree/{folder}/notebooks/{notebook}"
+    return (f"{hub.rstrip('/')}/hub/user-redirect/git-pull?repo={quote(repo_url, safe='')}"
+            f"&branch={quote(branch, safe='')}&urlpath={quote(path, safe='')}")  # fmt: skip
 
 
 def colab_cell_source(repo: Repo) -> str:
@@ -175,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/launch.py", description=__doc__.split("\n\n")[0])
     config = settings()
     parser.add_argument("--repo", help="https://github.com/OWNER/REPO (default: `repository` in pyproject.toml's "
-                        "[tool.training-loop-lab], else this clone's origin)")  # fmt: skip
+                        "[tool.training-loop-lab], else this clone's origin); with --hub alone, any address git "
+                        "can clone")  # fmt: skip
     parser.add_argument("--branch", default=config["branch"])
     parser.add_argument("--hub", default=config["jupyterhub"] or None,
                         help="your JupyterHub's address, for an nbgitpuller link")  # fmt: skip
@@ -185,6 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     if not url:
         parser.error("no repository: set `repository` in pyproject.toml's [tool.training-loop-lab], or give "
                      "--repo https://github.com/OWNER/REPO")  # fmt: skip
+    if args.hub and not args.write and not _GITHUB.match(url.strip()):
+        # Not on GitHub: no Binder or Colab links, but nbgitpuller takes any address git can clone.
+        try:
+            print(f"nbgitpuller:  {nbgitpuller_link(url.strip(), args.hub, args.branch)}")
+        except ValueError as exc:
+            parser.error(str(exc))
+        print("(no Binder or Colab links: they need a GitHub repository)", file=sys.stderr)
+        return 0
     try:
         repo = Repo.parse(url, args.branch)
         print(f"Binder:       {repo.binder()}")
