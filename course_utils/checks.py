@@ -11,6 +11,7 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "check_float",
     "check_choice",
     "check_fraction",
+    "check_bool",
 ]
 
 
@@ -77,6 +79,13 @@ def check_fraction(name: str, value: Any) -> float:
     if value >= 1.0:
         raise ValueError(f"{name}={value!r} is out of range. Allowed: a fraction greater than 0 and less than 1.")
     return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` must be ``True`` or ``False`` (a switch such as ``shuffle``): not 0/1, not text."""
+    if isinstance(value, (bool, np.bool_)):  # Python's bool or NumPy's
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, but got {value!r} of type {type(value).__name__}.")
 
 
 def check_choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
-from .checks import check_float, check_fraction, check_int
+from .checks import check_bool, check_float, check_fraction, check_int
 from .repro import make_generator
 
 __all__ = [
@@ -61,7 +61,13 @@ def as_dataset(data: TensorDataset | tuple[torch.Tensor, torch.Tensor], name: st
         )
     if len(tensors) != 2 or not all(isinstance(t, torch.Tensor) for t in tensors):
         kinds = ", ".join(type(t).__name__ for t in tensors)
-        raise TypeError(f"{name} must hold exactly two tensors, inputs X and targets y, but holds ({kinds}).")
+        hint = ""
+        if any(type(t).__module__ == "numpy" for t in tensors):
+            hint = (" Turn NumPy arrays into tensors first: X = torch.tensor(X, dtype=torch.float32) and, for class "
+                    "numbers, y = torch.tensor(y, dtype=torch.long).")  # fmt: skip
+        elif any(isinstance(t, (list, tuple)) for t in tensors) and len(tensors) == 2:
+            hint = " Turn lists into tensors first: torch.tensor(X, dtype=torch.float32)."
+        raise TypeError(f"{name} must hold exactly two tensors, inputs X and targets y, but holds ({kinds}).{hint}")
     X, y = tensors
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(f"{name}: X and y need one row per example, but got a 0-dimensional tensor.")
@@ -73,6 +79,9 @@ def as_dataset(data: TensorDataset | tuple[torch.Tensor, torch.Tensor], name: st
         raise ValueError(f"{name} is empty (0 examples): there is nothing to train on.")
     if X.is_floating_point() and not torch.isfinite(X).all():
         raise ValueError(f"{name}: X contains NaN or infinite values; clean or drop those rows first.")
+    if y.is_floating_point() and not torch.isfinite(y).all():
+        raise ValueError(f"{name}: y contains NaN or infinite targets ({int((~torch.isfinite(y)).sum())} of them); "
+                         "every loss would be NaN. Clean or drop those rows first.")  # fmt: skip
     return data if isinstance(data, TensorDataset) else TensorDataset(X, y)
 
 
@@ -88,6 +97,7 @@ def make_line(
     can fit it. ``X`` has shape ``(n, 1)`` and ``y`` has shape ``(n, 1)``.
     """
     n_samples = check_int("n_samples", n_samples, minimum=1)
+    slope, intercept = check_float("slope", slope), check_float("intercept", intercept)
     noise = check_float("noise", noise, minimum=0.0)
     g = make_generator(seed)
     x = torch.rand(n_samples, 1, generator=g) * 4 - 2
@@ -271,8 +281,8 @@ def make_loader(
     indexed in one go, instead of fetching rows one by one and stacking them.
     """
     dataset = as_dataset(dataset, "dataset")
-    return batch_loader(dataset, check_batch_size(batch_size, len(dataset)), shuffle=shuffle, drop_last=drop_last,
-                        seed=seed)  # fmt: skip
+    return batch_loader(dataset, check_batch_size(batch_size, len(dataset)), shuffle=check_bool("shuffle", shuffle),
+                        drop_last=check_bool("drop_last", drop_last), seed=seed)  # fmt: skip
 
 
 def check_batch_size(batch_size: object, n_samples: int) -> int:
@@ -297,7 +307,13 @@ def batch_loader(dataset: TensorDataset, batch_size: int, *, shuffle: bool, drop
 
 @dataclass(frozen=True)
 class EpochPlan:
-    """The arithmetic of a training schedule: how data set size and batch size become steps."""
+    """The arithmetic of a training schedule: how data set size and batch size become steps.
+
+    ``batches_per_epoch`` counts forward/backward passes; ``steps_per_epoch`` and ``total_steps``
+    count weight updates (optimizer steps): one per batch, or, with gradient accumulation, one per
+    ``accumulation_steps`` batches -- and one for the shorter group at the end of an epoch when
+    the batches do not divide evenly (that is what :func:`course_utils.train` does).
+    """
 
     n_samples: int
     batch_size: int
@@ -308,35 +324,54 @@ class EpochPlan:
     samples_per_epoch: int
     total_steps: int
     total_samples: int
+    accumulation_steps: int = 1
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Weight updates per epoch: ``ceil(batches_per_epoch / accumulation_steps)``."""
+        return -(-self.batches_per_epoch // self.accumulation_steps)
 
     def __str__(self) -> str:
         last = "" if self.last_batch_size == self.batch_size else f" (the last one holds {self.last_batch_size})"
+        k, rest = self.accumulation_steps, self.batches_per_epoch % self.accumulation_steps
+        short = "" if rest == 0 else f" (the last one from {rest} batch{'es' if rest > 1 else ''})"
+        updates = "" if k == 1 else (f", {k} batches per weight update (accumulation_steps={k}) -> "
+                                     f"{self.steps_per_epoch} steps per epoch{short}")  # fmt: skip
         return (
             f"{self.n_samples} samples / batch {self.batch_size}"
-            f"{' with drop_last' if self.drop_last else ''}: {self.batches_per_epoch} batches per epoch{last}; "
-            f"{self.epochs} epochs -> {self.total_steps} steps (= weight updates), "
+            f"{' with drop_last' if self.drop_last else ''}: {self.batches_per_epoch} batches per epoch{last}"
+            f"{updates}; {self.epochs} epochs -> {self.total_steps} steps (= weight updates), "
             f"{self.total_samples} samples processed"
         )
 
 
-def epoch_plan(n_samples: int, batch_size: int, epochs: int = 1, drop_last: bool = False) -> EpochPlan:
-    """Work out batches per epoch, the size of the last batch and the total number of updates.
+def epoch_plan(
+    n_samples: int, batch_size: int, epochs: int = 1, drop_last: bool = False, accumulation_steps: int = 1
+) -> EpochPlan:
+    """Work out batches per epoch, the size of the last batch and the total number of weight updates.
+
+    With ``accumulation_steps=k`` the gradients of ``k`` batches make one update, so an epoch has
+    ``ceil(batches_per_epoch / k)`` steps: the last group is shorter when the batches do not divide
+    evenly, and still makes its own update (as :func:`course_utils.train` does).
 
     >>> epoch_plan(1000, 32, 1).batches_per_epoch   # 31 full batches and one of 8
     32
+    >>> epoch_plan(1000, 32, 1, accumulation_steps=3).total_steps   # 10 groups of 3 batches and one of 2
+    11
     """
     n_samples = check_int("n_samples", n_samples, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1, maximum=n_samples)
     epochs = check_int("epochs", epochs, minimum=0)
+    drop_last = check_bool("drop_last", drop_last)
+    k = check_int("accumulation_steps", accumulation_steps, minimum=1)
     full, rest = divmod(n_samples, batch_size)
     if drop_last or rest == 0:
         batches, last = full, batch_size
     else:
         batches, last = full + 1, rest
     per_epoch = full * batch_size if drop_last else n_samples
-    return EpochPlan(
-        n_samples, batch_size, epochs, bool(drop_last), batches, last, per_epoch, batches * epochs, per_epoch * epochs
-    )
+    steps = epochs * -(-batches // k)
+    return EpochPlan(n_samples, batch_size, epochs, drop_last, batches, last, per_epoch, steps, per_epoch * epochs, k)
 
 
 # ----------------------------------------------------------------------------- text

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["History", "EMA", "ema"]
+__all__ = ["History", "EMA", "ema", "DIVERGE_FACTOR"]
+
+DIVERGE_FACTOR = 1e4
+"""train() stops a run as diverged when a batch loss is more than this many times the loss before
+the first step. Healthy runs of the course stay below 20x, runs that recover from a spike below
+1,200x; a learning rate far too large passes it within a few steps (see :func:`course_utils.train`)."""
 
 
 @dataclass
@@ -25,9 +31,16 @@ class History:
         ``epoch_steps``: steps done by the end of the epoch; ``epoch_seconds``: its wall time
         (training only, without the validation measurements).
     Counters: ``steps`` (updates), ``batches`` (forward/backward passes; more than ``steps`` with
-    gradient accumulation), ``epochs`` (finished), ``samples_seen``; ``stop_reason`` says why it
-    ended: ``"finished"``, ``"diverged at step N"`` (``diverged_loss`` holds the loss that step
-    reached), ``"early stopping at epoch N"``, ``"interrupted"``, or the reason a callback gave.
+    gradient accumulation: ``ceil(batches_per_epoch / accumulation_steps)`` updates per epoch, the
+    last group of an epoch being shorter when the batches do not divide evenly), ``epochs``
+    (finished), ``samples_seen``; ``stop_reason`` says why it ended: ``"finished"``,
+    ``"diverged at step N"``, ``"early stopping at epoch N"``, ``"interrupted"``, or the reason a
+    callback gave.
+    Divergence: ``start_loss`` is the loss before the first step (measured by train()'s check on
+    up to 4096 training examples); a batch loss that is NaN, infinite, or more than
+    ``diverge_factor`` times ``start_loss`` (default :data:`DIVERGE_FACTOR`, 10,000; ``None``: only
+    NaN/infinite) stops the run before that step changes the weights: ``diverged_at_step`` is that
+    step and ``diverged_loss`` the loss it reached; :meth:`summary` says both.
     Best epoch: ``best_epoch``/``best_val_loss`` (written by early stopping and checkpoint callbacks),
     ``restored_best`` (the weights of ``best_epoch`` were put back at the end).
 
@@ -52,6 +65,8 @@ class History:
     samples_seen: int = 0
     wall_time: float = 0.0
     stop_reason: str = "not started"
+    start_loss: float | None = None
+    diverge_factor: float | None = None
     diverged_at_step: int | None = None
     diverged_loss: float | None = None
     best_epoch: int | None = None
@@ -74,6 +89,18 @@ class History:
         self.batches += batches
         self.diverged_at_step, self.diverged_loss = self.steps + 1, loss
         return f"diverged at step {self.diverged_at_step}"
+
+    @property
+    def loss_limit(self) -> float:
+        """The largest batch loss that does not count as divergence: ``diverge_factor * start_loss``.
+
+        The largest float when there is nothing to compare with (no factor, or no positive, finite
+        ``start_loss``): then only NaN and infinity count.
+        """
+        start, factor = self.start_loss, self.diverge_factor
+        if factor is None or start is None or not 0 < start < math.inf:
+            return sys.float_info.max
+        return min(factor * start, sys.float_info.max)
 
     def record_epoch(
         self, train_loss: float, seconds: float, val_loss: float | None = None, val_acc: float | None = None,
@@ -104,6 +131,16 @@ class History:
         """True when the loss blew up (NaN, infinite, or far above where it started) and training stopped."""
         return self.diverged_at_step is not None
 
+    def divergence(self) -> str:
+        """In words, how far the loss had blown up: ``"loss 6.2e+06, 8.4e+06x the 0.738 before the first step"``."""
+        if not self.diverged:
+            return ""
+        loss, start = self.diverged_loss, self.start_loss
+        text = f"loss {loss:.3g}"
+        if loss is not None and math.isfinite(loss) and start is not None and 0 < start < math.inf:
+            text += f", {loss / start:.2g}x the {start:.3g} before the first step"
+        return text
+
     @property
     def final_train_loss(self) -> float:
         """The last finished epoch's mean training loss (or the last step's, if no epoch finished)."""
@@ -113,8 +150,9 @@ class History:
 
     def summary(self) -> str:
         """One line in words: why it stopped, how much work was done, where the losses ended."""
+        reason = f"{self.stop_reason} ({self.divergence()})" if self.diverged else self.stop_reason
         parts = [
-            f"{self.stop_reason}: {self.epochs} epochs, {self.steps} steps, {self.samples_seen} samples "
+            f"{reason}: {self.epochs} epochs, {self.steps} steps, {self.samples_seen} samples "
             f"in {self.wall_time:.2f} s"
         ]
         if self.epoch_train_loss:

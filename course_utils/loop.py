@@ -22,16 +22,18 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
 
 from .callbacks import Callback, LoopState, check_callbacks
-from .checks import check_int
+from .checks import check_bool, check_float, check_int
 from .contract import (
+    check_loss_fn,
     check_model,
     check_optimizer,
+    check_scheduler,
     check_training_setup,
     default_loss_fn,
     preserved_random_state,
 )
 from .data import as_dataset, batch_loader, check_batch_size
-from .history import History
+from .history import DIVERGE_FACTOR, History
 
 __all__ = ["train", "evaluate", "resolve_device", "Callback", "Data"]
 
@@ -56,6 +58,7 @@ def train(
     scheduler: Any = None,
     callbacks: Sequence[Callback] = (),
     device: str | torch.device = "cpu",
+    diverge_factor: float | None = DIVERGE_FACTOR,
 ) -> History:
     """Train ``model`` on ``data`` for ``epochs`` passes and return what happened as a History.
 
@@ -76,18 +79,33 @@ def train(
             Each batch's loss is weighted by its share of the examples in its group, so the step
             uses their mean gradient. When the batches of an epoch do not divide evenly, the last
             group is shorter (say 2 batches instead of 4): it still makes one step, with the mean
-            gradient of the examples it has.
+            gradient of the examples it has. So an epoch makes ``ceil(batches / accumulation_steps)``
+            steps: 10 batches with ``accumulation_steps=4`` make 3 (4 + 4 + 2 batches), as
+            ``epoch_plan(..., accumulation_steps=4)`` counts.
         scheduler: a ``torch.optim.lr_scheduler`` object, stepped after every optimizer step.
         callbacks: objects told about the run as it goes, such as ``EarlyStopping(patience=5)``,
             ``MaxSteps(100)``, ``LiveView()`` or ``BestCheckpoint(...)`` (see :mod:`course_utils.callbacks`).
         device: ``"cpu"`` (default), ``"cuda"`` or ``"mps"`` when such a device is present.
+        diverge_factor: a batch loss more than this many times the loss before the first step
+            counts as diverged (default 10,000, :data:`~course_utils.history.DIVERGE_FACTOR`);
+            ``None`` counts only NaN and infinite losses.
 
-    Nothing here raises because training went badly: a NaN or infinite loss stops the run with
-    ``stop_reason == "diverged at step N"``, and Ctrl-C (or the kernel's stop button) stops it after
-    the current step with ``"interrupted"``; in both cases the history so far is returned.
+    Before the first step every argument is checked, and the model is run once on a sample of
+    ``data`` and of ``val_data`` with the loss (:func:`~course_utils.contract.check_training_setup`):
+    inputs, targets and loss that do not fit raise a ``ValueError``/``TypeError`` that names the
+    argument and the fix. That sample's loss (up to 4096 examples) is ``history.start_loss``.
+
+    Nothing here raises because training went badly. A batch loss that is NaN, infinite, or more
+    than ``diverge_factor`` times ``start_loss`` stops the run before that step changes the weights,
+    with ``stop_reason == "diverged at step N"`` (``history.diverged_loss`` is the loss it reached,
+    ``history.summary()`` says both). The factor is far above anything a working run does: on the
+    course's data sets healthy runs stay below 20x their starting loss, and runs that recover from
+    a spike below 1,200x; Adam at lr=1000 reaches 6.5e7x at its second step. Ctrl-C (or the
+    kernel's stop button) stops a run after the current step with ``"interrupted"``. In every case
+    the history so far is returned.
     """
     state = _prepare(model, data, optimizer, epochs, batch_size, loss_fn, shuffle, drop_last, seed, val_data,
-                     accumulation_steps, scheduler, callbacks, device)  # fmt: skip
+                     accumulation_steps, scheduler, callbacks, device, diverge_factor)  # fmt: skip
     history, start = state.history, time.perf_counter()
     with _deferred_interrupt() as interrupted:
         state.interrupted = interrupted
@@ -113,6 +131,7 @@ def _train_epoch(state: LoopState) -> float:
     model, loss_fn, optimizer, history = state.model, state.loss_fn, state.optimizer, state.history
     model.train()
     total = seen = 0.0
+    limit = history.loss_limit  # diverge_factor x the loss before the first step
     for group in _step_groups(state):  # the batches of one weight update: one, unless accumulating
         state.emit("on_step_begin")
         sizes = [yb.shape[0] for _, yb in group]  # (shape[0], not len(): len() of a tensor is slow Python)
@@ -121,8 +140,8 @@ def _train_epoch(state: LoopState) -> float:
             pred = model(xb)                                   # 1. forward pass: predictions
             loss = loss_fn(pred, yb)                           # 2. loss: one number for the batch
             value = loss.item()
-            if not math.isfinite(value):                       #    (blown up: stop before it spoils the weights)
-                state.stop(history.record_divergence(value, batches=j))
+            if not -math.inf < value <= limit:                 #    (NaN, inf or far above the start: blown up,
+                state.stop(history.record_divergence(value, batches=j))  # so stop before it spoils the weights)
                 return math.nan
             if j == 0:
                 optimizer.zero_grad()                          # 3. forget the previous step's gradients
@@ -182,16 +201,19 @@ def evaluate(
     """Mean loss (and accuracy, for classification) of ``model`` on ``data``, without training.
 
     ``data`` is tensors (a ``TensorDataset`` or ``(X, y)``), a ``Dataset`` or ready-made batches.
-    The model is switched to evaluation mode and no gradients are recorded. Returns
+    The model is switched to evaluation mode and no gradients are recorded. Data, model and loss
+    are first checked on a sample, as :func:`train` does. Returns
     ``(loss, accuracy)``; accuracy is ``None`` for regression.
     """
     check_model(model)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     device = resolve_device(device)
+    loss_fn = check_loss_fn(loss_fn)
     data = as_dataset(data, "data") if _in_memory(data) else _as_batches(data, "data", batch_size, False)
-    if loss_fn is None:
-        sample = _first_batch(data)
+    sample, default = _first_batch(data), loss_fn is None
+    if default:
         loss_fn = default_loss_fn(sample[1] if sample is not None else next(iter(data))[1])
+    check_training_setup(model, loss_fn, _to(sample, device), "data", targets=_all_targets(data), default_loss=default)
     was_training = model.training
     if was_training:
         model.eval()
@@ -243,13 +265,17 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 
 def _prepare(model, data, optimizer, epochs, batch_size, loss_fn, shuffle, drop_last, seed, val_data,
-             accumulation_steps, scheduler, callbacks, device) -> LoopState:  # fmt: skip
+             accumulation_steps, scheduler, callbacks, device, diverge_factor) -> LoopState:  # fmt: skip
     """Check every argument, make the batches and the History, and check that model, data and loss fit."""
     check_model(model)
     device = resolve_device(device)
     epochs = check_int("epochs", epochs, minimum=0)
     k = check_int("accumulation_steps", accumulation_steps, minimum=1)
+    shuffle, drop_last = check_bool("shuffle", shuffle), check_bool("drop_last", drop_last)
+    if diverge_factor is not None:
+        diverge_factor = check_float("diverge_factor", diverge_factor, minimum=1.0, strict_minimum=True)
     callbacks = check_callbacks(callbacks)
+    loss_fn = check_loss_fn(loss_fn)
     if _in_memory(data):
         tensors = as_dataset(data, "data")
         size = check_batch_size(32 if batch_size is None else batch_size, len(tensors))
@@ -263,18 +289,22 @@ def _prepare(model, data, optimizer, epochs, batch_size, loss_fn, shuffle, drop_
     val = None if val_data is None else as_dataset(val_data, "val_data") if _in_memory(val_data) else \
         _as_batches(val_data, "val_data", 4096, False)  # fmt: skip
     check_optimizer(model, optimizer)
+    check_scheduler(scheduler, optimizer)
     sample, val_sample = _first_batch(batches), _first_batch(val)
-    if loss_fn is None:
+    default = loss_fn is None
+    if default:
         if sample is None:
             raise ValueError("loss_fn is needed here: the targets of these batches cannot be looked at in "
                              "advance. Pass loss_fn=nn.CrossEntropyLoss() for classes, nn.MSELoss() for numbers.")
         loss_fn = default_loss_fn(sample[1])
     model.to(device)
-    check_training_setup(model, loss_fn, _to(sample, device), "data")
-    check_training_setup(model, loss_fn, _to(val_sample, device), "val_data")
+    start_loss = check_training_setup(model, loss_fn, _to(sample, device), "data", targets=_all_targets(batches),
+                                      default_loss=default)  # fmt: skip
+    check_training_setup(model, loss_fn, _to(val_sample, device), "val_data", targets=_all_targets(val),
+                         default_loss=default)  # fmt: skip
     n_batches = _length(batches)
     history = History(batch_size=_batch_size_of(batches, sample), batches_per_epoch=n_batches or 0,
-                      accumulation_steps=k)  # fmt: skip
+                      accumulation_steps=k, start_loss=start_loss, diverge_factor=diverge_factor)  # fmt: skip
     history.stop_reason = "running"
     total = None if n_batches is None else epochs * math.ceil(n_batches / k)
     return LoopState(model, optimizer, loss_fn, history, batches, val, tensors, k, scheduler, device, total,
@@ -317,13 +347,22 @@ def _first_batch(batches: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
     dataset = getattr(batches, "dataset", None)
     with preserved_random_state():
         if isinstance(batches, DataLoader) and isinstance(dataset, TensorDataset):  # ours (make_loader), or alike
-            n = _batch_size_of(batches, None) or len(dataset)
-            return dataset.tensors[0][:n], dataset.tensors[1][:n]
+            return dataset.tensors[0][:4096], dataset.tensors[1][:4096]
         if isinstance(batches, DataLoader) and batches.batch_size and not isinstance(dataset, IterableDataset):
             items = [dataset[i] for i in range(min(batches.batch_size, len(dataset)))]
             return _pair(batches.collate_fn(items))
         if isinstance(batches, Sequence) and len(batches):
             return _pair(batches[0])
+    return None
+
+
+def _all_targets(batches: Any) -> torch.Tensor | None:
+    """Every target, when they are in memory anyway (to check all class numbers, not only a sample's)."""
+    dataset = batches if isinstance(batches, TensorDataset) else getattr(batches, "dataset", None)
+    if isinstance(dataset, TensorDataset) and (dataset is batches or isinstance(batches, DataLoader)):
+        return dataset.tensors[1]
+    if isinstance(batches, Sequence) and batches and all(_is_pair(b) and not b[1].is_floating_point() for b in batches):
+        return torch.cat([b[1].reshape(-1).cpu() for b in batches])
     return None
 
 

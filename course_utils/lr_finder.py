@@ -136,7 +136,7 @@ def lr_range_test(
             torch.manual_seed(seed)
             epochs = math.ceil(num_steps / math.ceil(len(data) / batch_size))  # cycle through the data if needed
             train(model, data, optimizer=optimizer, epochs=epochs, batch_size=batch_size, loss_fn=loss_fn, seed=seed,
-                  callbacks=[sweep])  # fmt: skip
+                  callbacks=[sweep], diverge_factor=None)  # the test has its own rule (see _Sweep)  # fmt: skip
     finally:  # even on Ctrl-C or an error inside the model: put everything back
         model.load_state_dict(saved_model)
         optimizer.load_state_dict(saved_opt)

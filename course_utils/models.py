@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable, Sequence
 
 import torch
@@ -10,7 +12,8 @@ from torch import nn
 from .checks import check_choice, check_float, check_int
 from .repro import make_generator
 
-__all__ = ["make_mlp", "make_linear", "make_char_model", "make_optimizer", "count_parameters", "OPTIMIZERS"]
+__all__ = ["make_mlp", "check_hidden", "make_linear", "make_char_model", "make_optimizer", "count_parameters",
+           "OPTIMIZERS"]
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -45,9 +48,7 @@ def make_mlp(
     """
     in_features = check_int("in_features", in_features, minimum=1)
     out_features = check_int("out_features", out_features, minimum=1)
-    if isinstance(hidden, int) and not isinstance(hidden, bool):
-        hidden = (hidden,)
-    widths = [check_int("hidden width", h, minimum=1) for h in hidden]
+    widths = check_hidden(hidden)
     layers: list[nn.Module] = []
     previous = in_features
     for width in widths:
@@ -55,6 +56,21 @@ def make_mlp(
         previous = width
     layers.append(nn.Linear(previous, out_features))
     return _init_from_seed(nn.Sequential(*layers), seed)
+
+
+def check_hidden(hidden: object, name: str = "hidden") -> tuple[int, ...]:
+    """The widths of the hidden layers as a tuple: ``32`` -> ``(32,)``, ``(64, 64)``, ``()`` for none."""
+    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        hidden = (hidden,)
+    if isinstance(hidden, torch.Tensor) or not isinstance(hidden, (tuple, list, range)):
+        hint = ""
+        if isinstance(hidden, str) and hidden.strip().isdigit():
+            hint = f" Write the number itself: {name}=({hidden.strip()},)."
+        elif isinstance(hidden, float) and math.isfinite(hidden):
+            hint = f" A layer has a whole number of neurons: did you mean {name}=({round(hidden)},)?"
+        raise TypeError(f"{name} must list the width of each hidden layer, such as (32,) or (64, 64), or () "
+                        f"for none (a linear model), but got {hidden!r} of type {type(hidden).__name__}.{hint}")
+    return tuple(check_int(f"{name}[{i}]", h, minimum=1) for i, h in enumerate(hidden))
 
 
 def make_linear(in_features: int = 1, out_features: int = 1, seed: int = 0) -> nn.Linear:
@@ -97,6 +113,11 @@ def make_optimizer(name: str, params: Iterable[nn.Parameter] | nn.Module, lr: fl
     lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
     if isinstance(params, nn.Module):
         params = params.parameters()
+    params = list(params) if isinstance(params, Iterable) and not isinstance(params, (str, torch.Tensor)) else None
+    if not params or not all(isinstance(p, (torch.Tensor, dict)) for p in params):
+        raise TypeError("params must be the model to train or its parameters, e.g. make_optimizer('adam', model, "
+                        "lr=1e-3) or make_optimizer('adam', model.parameters(), lr=1e-3); got nothing to train "
+                        "(None, an empty list, or something that is not parameters).")  # fmt: skip
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if name == "momentum":
@@ -106,4 +127,7 @@ def make_optimizer(name: str, params: Iterable[nn.Parameter] | nn.Module, lr: fl
 
 def count_parameters(model: nn.Module) -> int:
     """How many numbers training can change (trainable parameters)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (a network such as make_mlp(2, (32,), 2)), "
+                        f"but got {type(model).__name__}.")  # fmt: skip
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -15,7 +15,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from .callbacks import Callback, EarlyStopping, MaxSteps, check_callbacks
-from .checks import check_choice, check_int
+from .checks import check_choice, check_float, check_int
 from .data import (
     make_blobs,
     make_moons,
@@ -25,9 +25,9 @@ from .data import (
     sort_by_class,
     split_train_val,
 )
-from .history import History
+from .history import DIVERGE_FACTOR, History
 from .loop import train
-from .models import make_mlp, make_optimizer
+from .models import check_hidden, make_mlp, make_optimizer
 
 __all__ = ["DATASETS", "Run", "make_data", "run_training", "MODEL_SEED_OFFSET", "SHUFFLE_SEED_OFFSET"]
 
@@ -81,6 +81,10 @@ def make_data(
     """
     check_choice("data", name, DATASETS)
     n_samples = check_int("n_samples", n_samples, minimum=2)
+    label_noise = check_float("label_noise", label_noise, minimum=0.0, maximum=1.0)
+    if label_noise and name != "moons":
+        raise ValueError(f"label_noise={label_noise!r} only works with data='moons' (it flips the labels of the two "
+                         f"moons), not with data={name!r}. Use data='moons', or leave label_noise at 0.")  # fmt: skip
     if name == "random":
         full = make_random_labels(n_samples, seed=seed)
     elif name == "moons":
@@ -114,24 +118,29 @@ def run_training(
     max_steps: int | None = None,
     seed: int = 0,
     callbacks: Sequence[Callback] = (),
+    diverge_factor: float | None = DIVERGE_FACTOR,
 ) -> Run:
     """Train a fresh MLP on a named data set with these settings and return the Run.
 
     The same settings always give the same numbers. Bad settings raise an error that names the
     setting; a learning rate so large that the loss blows up is *not* an error: the Run's
-    ``history.stop_reason`` then says ``"diverged at step N"``.
+    ``history.stop_reason`` then says ``"diverged at step N"``. ``diverge_factor`` is train()'s: a
+    batch loss this many times the loss before the first step counts as diverged (``None``: only
+    NaN or infinity does).
     """
+    hidden = check_hidden(hidden)
+    seed = check_int("seed", seed, minimum=0)
+    callbacks = check_callbacks(callbacks)
     train_set, val_set = make_data(data, n_samples, val_fraction, label_noise, seed)
     X, y = train_set.tensors
     n_out = y.shape[1] if y.is_floating_point() else int(y.max()) + 1
-    model = make_mlp(X.shape[1], tuple(hidden), n_out, seed=seed + MODEL_SEED_OFFSET)
+    model = make_mlp(X.shape[1], hidden, n_out, seed=seed + MODEL_SEED_OFFSET)
     opt = make_optimizer(optimizer, model, lr)
     extra: list[Callback] = []
-    callbacks = check_callbacks(callbacks)
     if early_stopping_patience is not None:
         extra.append(EarlyStopping(check_int("early_stopping_patience", early_stopping_patience, minimum=1)))
     if max_steps is not None:
-        extra.append(MaxSteps(max_steps))
+        extra.append(MaxSteps(check_int("max_steps", max_steps, minimum=1)))
     history = train(
         model,
         train_set,
@@ -143,9 +152,10 @@ def run_training(
         val_data=val_set,
         accumulation_steps=accumulation_steps,
         callbacks=[*callbacks, *extra],
+        diverge_factor=diverge_factor,
     )
     settings = dict(
-        data=data, n_samples=n_samples, val_fraction=val_fraction, label_noise=label_noise, hidden=tuple(hidden),
+        data=data, n_samples=n_samples, val_fraction=val_fraction, label_noise=label_noise, hidden=hidden,
         optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, shuffle=shuffle,
         accumulation_steps=accumulation_steps, early_stopping_patience=early_stopping_patience,
         max_steps=max_steps, seed=seed,

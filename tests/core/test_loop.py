@@ -4,6 +4,7 @@ import copy
 import math
 import os
 import signal
+import sys
 
 import pytest
 import torch
@@ -13,6 +14,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from course_utils import epoch_plan, evaluate, make_mlp, make_random_labels, train
 from course_utils.callbacks import Callback, EarlyStopping, MaxSteps
 from course_utils.data import make_blobs, make_regression
+from course_utils.history import DIVERGE_FACTOR, History
+from course_utils.runs import DATASETS, run_training
 
 
 def plain_loop(model, loader, loss_fn, optimizer, epochs):
@@ -174,6 +177,91 @@ def test_adam_at_lr_10_diverges_on_the_minimal_example_or_finishes_finite():
     h = train(model, data, optimizer=torch.optim.Adam(model.parameters(), lr=10.0), epochs=3)
     assert h.stop_reason in ("finished",) or h.stop_reason.startswith("diverged at step")
     assert all(math.isfinite(v) for v in h.step_loss)
+
+
+# ----------------------------------------------------------------------------- divergence a learner recognises
+
+
+def test_adam_at_lr_1000_stops_as_diverged_with_the_loss_it_reached():
+    """The issue's case: this used to end "finished" with an epoch loss of 6.3e6 (from 0.74)."""
+    run = run_training(data="random", n_samples=1000, val_fraction=None, hidden=(32,), optimizer="adam", lr=1e3,
+                       epochs=5)  # fmt: skip
+    h = run.history
+    assert h.stop_reason == "diverged at step 2" and h.steps == 1 and h.diverged
+    assert h.diverged_loss > DIVERGE_FACTOR * h.start_loss and math.isfinite(h.diverged_loss)
+    assert h.summary().startswith("diverged at step 2 (loss 4.81e+07, 6.5e+07x the 0.738 before the first step)")
+    old = run_training(data="random", n_samples=1000, val_fraction=None, hidden=(32,), optimizer="adam", lr=1e3,
+                       epochs=5, diverge_factor=None).history  # fmt: skip
+    assert old.stop_reason == "finished" and old.epoch_train_loss[0] > 1e6  # what it did before: NaN/inf only
+    assert old.step_loss[:1] == h.step_loss  # the same run, up to the stop
+
+
+def test_sgd_at_lr_10_on_regression_stops_when_the_loss_grows_ten_thousandfold():
+    h = run_training(data="regression", optimizer="sgd", lr=10.0).history
+    assert h.stop_reason == "diverged at step 3" and math.isfinite(h.diverged_loss)
+    assert h.step_loss[-1] <= DIVERGE_FACTOR * h.start_loss < h.diverged_loss
+
+
+def test_the_diverging_step_never_changes_the_weights():
+    data, model = _minimal_setup()
+    reference = copy.deepcopy(model)
+    opt = torch.optim.Adam(model.parameters(), lr=1e3)
+    h = train(model, data, optimizer=opt, epochs=1, shuffle=False)
+    assert h.stop_reason == "diverged at step 2"
+    ref_opt = torch.optim.Adam(reference.parameters(), lr=1e3)  # one plain step on the same first batch
+    X, y = data.tensors
+    loss = nn.functional.cross_entropy(reference(X[:32]), y[:32])
+    ref_opt.zero_grad()
+    loss.backward()
+    ref_opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), reference.parameters()))
+
+
+@pytest.mark.parametrize("data", DATASETS)
+def test_healthy_runs_stay_far_below_the_divergence_factor(data):
+    """No false alarms: every data set at the default settings finishes, its worst batch far below the limit."""
+    h = run_training(data=data).history
+    assert h.stop_reason == "finished" and h.start_loss > 0
+    assert max(h.step_loss) < 20 * h.start_loss < DIVERGE_FACTOR * h.start_loss
+
+
+def test_batch_size_1_regression_is_not_a_false_alarm():
+    """The start is measured on up to 4096 examples, not on one: a lucky first example cannot set a tiny limit."""
+    h = run_training(data="wave", optimizer="sgd", lr=0.01, batch_size=1, epochs=2).history
+    assert h.stop_reason == "finished" and h.start_loss > 0.1 and min(h.step_loss) < 1e-4 * h.start_loss
+
+
+def test_loss_limit_without_a_start_to_compare_with_counts_only_nan_and_inf():
+    assert History().loss_limit == sys.float_info.max
+    assert History(start_loss=0.0, diverge_factor=1e4).loss_limit == sys.float_info.max
+    assert History(start_loss=0.5, diverge_factor=None).loss_limit == sys.float_info.max
+    assert History(start_loss=0.5, diverge_factor=1e4).loss_limit == 5000.0
+    assert History().summary().startswith("not started:") and History().divergence() == ""
+
+
+def test_a_stream_is_not_checked_but_still_stops_at_nan():
+    stream = [(torch.randn(8, 8), torch.full((8, 1), math.nan if i == 2 else 0.0)) for i in range(4)]
+    model = make_mlp(8, (4,), 1)
+
+    class _Once(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(stream)
+
+    h = train(model, DataLoader(_Once(), batch_size=None), optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+              epochs=1, loss_fn=nn.MSELoss())  # fmt: skip
+    assert h.start_loss is None and h.stop_reason == "diverged at step 3" and math.isnan(h.diverged_loss)
+
+
+@pytest.mark.parametrize(("n", "batch", "k"), [(100, 2, 2), (100, 10, 4), (1000, 32, 3), (7, 7, 5)])
+def test_epoch_plan_counts_the_weight_updates_train_makes_with_accumulation(n, batch, k):
+    data = make_random_labels(n, seed=0)
+    model = make_mlp(10, (4,), 2)
+    h = train(model, data, optimizer=torch.optim.SGD(model.parameters(), lr=0.01), epochs=2, batch_size=batch,
+              accumulation_steps=k)  # fmt: skip
+    plan = epoch_plan(n, batch, 2, accumulation_steps=k)
+    assert h.steps == plan.total_steps == 2 * plan.steps_per_epoch and h.batches == 2 * plan.batches_per_epoch
+    assert (f"{k} batches per weight update" in str(plan)) == (k > 1)
+    assert str(epoch_plan(n, batch, 2)) == str(epoch_plan(n, batch, 2, accumulation_steps=1))
 
 
 class _InterruptAt:

@@ -189,7 +189,7 @@ def test_lr_10_survives_and_lr_100_diverges_and_still_draws():
     assert big.history.stop_reason in ("finished",) or big.history.stop_reason.startswith("diverged at step")
     plot_four_views(big)
     blown = noisy_loss_run(lr=100, epochs=2)
-    assert blown.history.stop_reason == "diverged at step 9"
+    assert blown.history.stop_reason == "diverged at step 3"  # loss 3.4e8, 5e8x its start
     fig = plot_four_views(blown)
     assert fig.axes[0].get_yscale() == "log"
 
