@@ -107,10 +107,11 @@ def _overrides(callback: Any, event: str) -> bool:
 def check_callbacks(callbacks: Any) -> list[Any]:
     """A list of objects with at least one known event method each, and no misspelt ``on_...`` method."""
     if not isinstance(callbacks, (list, tuple)):
-        raise TypeError(
-            f"callbacks must be a list of callback objects, but got {type(callbacks).__name__}. "
-            f"Put a single callback in a list: callbacks=[{type(callbacks).__name__}(...)]."
-        )
+        kind = type(callbacks).__name__
+        looks_like_one = any(callable(getattr(callbacks, e, None)) for e in EVENTS)
+        fix = (f"Put a single callback in a list: callbacks=[{kind}(...)]." if looks_like_one
+               else "Give a list of objects such as EarlyStopping(...), or callbacks=[] for none.")  # fmt: skip
+        raise TypeError(f"callbacks must be a list of callback objects, but got {kind}. {fix}")
     for i, callback in enumerate(callbacks):
         if isinstance(callback, type):
             raise TypeError(f"callbacks[{i}] is the class {callback.__name__}, not an object of it: "

@@ -132,13 +132,13 @@ class History:
         return self.diverged_at_step is not None
 
     def divergence(self) -> str:
-        """In words, how far the loss had blown up: ``"loss 6.2e+06, 8.4e+06x the 0.738 before the first step"``."""
+        """In words, how far the loss had blown up: ``"loss 6.2e+06, 8.4e+06x its start (0.738)"``."""
         if not self.diverged:
             return ""
         loss, start = self.diverged_loss, self.start_loss
         text = f"loss {loss:.3g}"
         if loss is not None and math.isfinite(loss) and start is not None and 0 < start < math.inf:
-            text += f", {loss / start:.2g}x the {start:.3g} before the first step"
+            text += f", {loss / start:.2g}x its start ({start:.3g})"
         return text
 
     @property

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .checks import check_int
+from .contract import check_model
 
 __all__ = ["StepMemory", "activation_bytes", "step_memory", "parameter_bytes", "time_per_call"]
 
@@ -47,6 +48,7 @@ def activation_bytes(forward_and_loss: Callable[[], torch.Tensor], parameters: I
 
 def parameter_bytes(model: nn.Module) -> int:
     """Bytes of the model's trainable parameters (their gradients take as many again)."""
+    check_model(model)
     return sum(p.numel() * p.element_size() for p in model.parameters() if p.requires_grad)
 
 

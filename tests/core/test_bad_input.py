@@ -38,6 +38,7 @@ from course_utils import (
 from course_utils.callbacks import Callback
 from course_utils.lessons.l01_training_loop.experiments import StepThrough, minimal_example
 from course_utils.lr_finder import lr_range_test
+from course_utils.measure import parameter_bytes
 from course_utils.models import make_char_model
 from course_utils.runs import make_data, run_training
 
@@ -278,6 +279,7 @@ CASES = [
     # --- callbacks
     ("a single callback, not a list", lambda: _train(callbacks=EarlyStopping(3)), TypeError,
      ["callbacks", "callbacks=[EarlyStopping(...)]"]),
+    ("a number for callbacks", lambda: _train(callbacks=3), TypeError, ["callbacks", "got int", "callbacks=[]"]),
     ("a callback class", lambda: _train(callbacks=[EarlyStopping]), TypeError, ["callbacks[0]", "EarlyStopping(...)"]),
     ("an object with no events", lambda: _train(callbacks=[object()]), TypeError, ["callbacks[0]", "on_step_end"]),
     ("a misspelt event", lambda: _train(callbacks=[_OnStepEnds()]), TypeError,
@@ -295,6 +297,7 @@ CASES = [
     ("zero input features", lambda: make_mlp(0), ValueError, ["in_features=0", "at least 1"]),
     ("zero outputs", lambda: make_linear(1, 0), ValueError, ["out_features=0", "at least 1"]),
     ("a vocabulary of one", lambda: make_char_model(1), ValueError, ["vocab_size=1", "at least 2"]),
+    ("no model to measure", lambda: parameter_bytes(None), TypeError, ["model", "None", "make_mlp"]),
     # --- the data makers
     ("a NaN slope", lambda: make_line(slope=math.nan), ValueError, ["slope", "nan", "finite"]),
     ("an infinite intercept", lambda: make_line(intercept=math.inf), ValueError, ["intercept", "inf", "finite"]),

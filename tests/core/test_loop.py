@@ -189,7 +189,7 @@ def test_adam_at_lr_1000_stops_as_diverged_with_the_loss_it_reached():
     h = run.history
     assert h.stop_reason == "diverged at step 2" and h.steps == 1 and h.diverged
     assert h.diverged_loss > DIVERGE_FACTOR * h.start_loss and math.isfinite(h.diverged_loss)
-    assert h.summary().startswith("diverged at step 2 (loss 4.81e+07, 6.5e+07x the 0.738 before the first step)")
+    assert h.summary().startswith("diverged at step 2 (loss 4.81e+07, 6.5e+07x its start (0.738))")
     old = run_training(data="random", n_samples=1000, val_fraction=None, hidden=(32,), optimizer="adam", lr=1e3,
                        epochs=5, diverge_factor=None).history  # fmt: skip
     assert old.stop_reason == "finished" and old.epoch_train_loss[0] > 1e6  # what it did before: NaN/inf only

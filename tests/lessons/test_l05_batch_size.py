@@ -294,7 +294,7 @@ def test_notebook_claims_section_4_the_try_this_prompts():
     troubled = bs.batch_size_demo(batch_size=8, lr=3.0, epochs=8).run.history  # "which one gets into trouble?"
     calm = bs.batch_size_demo(batch_size=32, lr=3.0, epochs=8).run.history
     assert max(troubled.epoch_val_loss) > 1.5 * max(calm.epoch_val_loss)
-    assert bs.batch_size_demo(batch_size=32, lr=10.0, epochs=8).run.history.stop_reason == "diverged at step 11"
+    assert bs.batch_size_demo(batch_size=32, lr=10.0, epochs=8).run.history.stop_reason == "diverged at step 4"
 
 
 def test_notebook_claims_section_5_batch_gradients_are_longer():

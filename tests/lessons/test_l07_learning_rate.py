@@ -52,10 +52,14 @@ def test_the_three_regimes_of_section_1():
     small, good, large = compare_learning_rates((0.003, 0.3, 1.0))
     assert small.history.stop_reason == good.history.stop_reason == "finished"
     assert good.history.epoch_val_loss[-1] < small.history.epoch_val_loss[-1] / 3
-    assert large.history.stop_reason == "diverged at step 7" and large.history.steps == 6
-    losses = large.history.step_loss
+    h = large.history
+    assert h.stop_reason == "diverged at step 5" and h.steps == 4  # "the four good steps"
+    losses = h.step_loss
     factors = [b / a for a, b in zip(losses[1:], losses[2:])]
-    assert all(f > 10 for f in factors) and losses[-1] > 1e17  # every step after step 2 blows it up further
+    assert losses[1] < losses[0] and all(f > 10 for f in factors)  # grows after two steps...
+    assert factors == sorted(factors)  # ... by a larger factor every step
+    assert h.diverged_loss > 1e4 * h.start_loss  # "far past" 10,000 x its start at step 5
+    assert all(v < 1e4 * h.start_loss for v in losses)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
@@ -242,9 +246,11 @@ def test_range_test_then_train_with_adam_and_is_deterministic():
 
 def test_sweep_marks_divergence_and_summarises():
     sweep = lr_sweep([0.01, 0.3, 10.0], **SMALL)
-    assert sweep.diverged_at["sgd"][2] is not None and math.isnan(sweep.final_loss["sgd"][2])
-    assert sweep.diverged_at["adam"][2] is None and math.isfinite(sweep.final_loss["adam"][2])
-    assert sweep.first_divergence("sgd") == 10.0 and sweep.first_divergence("adam") is None
+    for name in ("sgd", "adam"):
+        assert sweep.diverged_at[name][:2] == [None, None] and math.isfinite(sweep.final_loss[name][1])
+        assert sweep.diverged_at[name][2] is not None and math.isnan(sweep.final_loss[name][2])
+        assert sweep.first_divergence(name) == 10.0
+    assert lr_sweep([0.01, 0.3], **SMALL).first_divergence("sgd") is None
     lr, loss = sweep.best("sgd")
     assert loss == min(v for v in sweep.final_loss["sgd"] if math.isfinite(v))
     low, high = sweep.good_range("sgd")
@@ -264,11 +270,14 @@ def test_sweep_bad_input():
 
 def test_the_sweep_claims_the_notebook_makes():
     """The notebook compares all 22 numbers under nbval; here the claims, on the rates that decide them."""
-    sweep = lr_sweep([10**-1.5, 10**-0.5, 1.0, 10.0])
+    sweep = lr_sweep([10**-1.5, 10**-0.5, 1.0, 10**0.5, 10.0])
     assert sweep.best("sgd")[0] == pytest.approx(10**-0.5) and sweep.best("adam")[0] == pytest.approx(10**-1.5)
     assert sweep.best("adam")[1] < sweep.best("sgd")[1]
-    assert sweep.first_divergence("sgd") == pytest.approx(1.0) and sweep.first_divergence("adam") is None
-    assert sweep.final_loss["adam"][-1] > 1e4 * sweep.best("adam")[1]
+    # "both diverge, Adam later": SGD from 1, Adam from 3.2, which passes 10,000 x its start by step 3
+    assert sweep.first_divergence("sgd") == pytest.approx(1.0)
+    assert sweep.first_divergence("adam") == pytest.approx(10**0.5)
+    assert sweep.diverged_at["adam"][sweep.lrs.index(sweep.first_divergence("adam"))] == 3
+    assert math.isfinite(sweep.final_loss["adam"][sweep.lrs.index(1.0)])  # Adam still finished at lr 1
 
 
 # ----------------------------------------------------------------------------- exercises (ch07): beyond right and wrong
@@ -420,7 +429,7 @@ def test_schedules_compared_fairly_back_the_notebook():
     assert final["one-cycle, peak 0.3"] / final["constant 0.3"] == pytest.approx(1.34, abs=0.01)
     # the default one-cycle switches momentum on, and wins by 3.8x; momentum alone diverges
     assert final["constant 0.3"] / final["one-cycle, PyTorch's default"] == pytest.approx(3.8, abs=0.05)
-    assert control.stop_reason == "diverged at step 75"
+    assert control.stop_reason == "diverged at step 73"
     # the same batches and the same start in every run
     assert len({x.step_loss[0] for x in h.values()}) == 1  # the loss of the first batch, before any update
     # why cosine did not help: half the mean rate, about what a constant rate at that mean gives
@@ -485,3 +494,10 @@ def test_claims_of_section_7_the_full_sweep():
     adam_default = sweep.final_loss["adam"][sweep.lrs.index(min(sweep.lrs, key=lambda lr: abs(lr - 1e-3)))]
     assert round(adam_default, 2) == 0.18 and round(adam_default / sweep.best("adam")[1]) == 6
     assert all(d is not None for lr, d in zip(sweep.lrs, sweep.diverged_at["sgd"]) if lr >= 1.0)
+
+
+def test_the_slider_notches_the_instructor_guide_quotes():
+    """docs/instructor_guide.md, lesson 07: where each optimizer first goes over the cliff on the slider."""
+    reason = lambda lr, opt: train_at_lr(lr, optimizer=opt).history.stop_reason  # noqa: E731
+    assert reason(10**-0.5, "sgd") == "finished" and reason(10**-0.25, "sgd").startswith("diverged")
+    assert reason(10**0.25, "adam") == "finished" and reason(10**0.5, "adam").startswith("diverged")

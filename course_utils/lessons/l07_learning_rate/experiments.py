@@ -82,8 +82,7 @@ class Problem:
     def train(self, lr: float, optimizer: str = "sgd") -> Run:
         """A fresh MLP trained at ``lr``: the same start and the same batches for every rate."""
         return run_training(data=self.data, n_samples=self.n_samples, hidden=self.hidden, optimizer=optimizer,
-                            lr=_lr("lr", lr), batch_size=self.batch_size, epochs=self.epochs, seed=self.seed,
-                            diverge_factor=None)  # this lesson's "diverged" means NaN/inf (its sweep's legend)
+                            lr=_lr("lr", lr), batch_size=self.batch_size, epochs=self.epochs, seed=self.seed)
 
 
 def _lr(name: str, value: float) -> float:
@@ -93,8 +92,8 @@ def _lr(name: str, value: float) -> float:
 def train_at_lr(lr: float = 0.1, *, optimizer: str = "sgd", **problem: object) -> Run:
     """Train a fresh MLP at learning rate ``lr`` on the lesson's :class:`Problem` (change it by keyword).
 
-    A rate so large that the loss becomes NaN or infinite is a result, not an error: the run
-    stops and ``run.history.stop_reason`` says ``"diverged at step N"``.
+    A rate so large that the loss becomes NaN or infinite, or grows 10,000 times past its start, is a
+    result, not an error: the run stops and ``run.history.stop_reason`` says ``"diverged at step N"``.
     """
     return Problem.of(problem).train(lr, optimizer)
 

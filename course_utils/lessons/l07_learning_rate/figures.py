@@ -53,9 +53,7 @@ def _loss_panel(ax: Axes, run: Any, color: str, ylim: tuple[float, float] | None
         x = h.steps + 0.5
         ax.axvline(x, color=ALERT_COLOR, linestyle="--", linewidth=1.2)
         top = ax.get_ylim()[1]
-        last = _finite(h.step_loss)
-        peak = f"\nlast finite loss {last[-1]:.1e}" if last else ""
-        ax.annotate(f"{h.stop_reason}:\nloss became inf/NaN{peak}", xy=(x, top), xytext=(6, -6),
+        ax.annotate(f"{h.stop_reason}:\n" + h.divergence().replace(", ", ",\n"), xy=(x, top), xytext=(6, -6),
                     textcoords="offset points", va="top", ha="left", color=ALERT_COLOR, fontsize=9)  # fmt: skip
     ax.set_xlabel("step (optimizer updates)")
 
@@ -267,7 +265,7 @@ def plot_lr_sweep(sweep: LrSweep) -> Figure:
         bad = [lr for lr, d in zip(sweep.lrs, sweep.diverged_at[name]) if d is not None]
         if bad:
             ax.plot(bad, [top] * len(bad), "X", color=color, markersize=10, linestyle="none",
-                    label=f"{name}: diverged (loss NaN)")  # fmt: skip
+                    label=f"{name}: diverged (loss NaN or 10,000x its start)")  # fmt: skip
         lr_best, loss_best = sweep.best(name)
         ax.plot([lr_best], [loss_best], "*", color=color, markersize=16, markeredgecolor="black", zorder=5)
         low, high = sweep.good_range(name)
