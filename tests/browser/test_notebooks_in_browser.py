@@ -191,7 +191,9 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
                 page.locator("#jp-main-statusbar").get_by_text(re.compile(r"\(ipykernel\) \| Idle")).wait_for(
                     timeout=120_000)  # fmt: skip
                 text, _ = _output_state(out)
-                assert _agrees(final, _readout_value(text, label)), text
+                now = slider.locator(".widget-readout").first.inner_text().strip()
+                assert _agrees(final, _readout_value(text, label)), (
+                    f"the slider read {final} after the presses and reads {now} now; the picture shows:\n{text}")
                 assert out.locator("img").count() == 1 and "could not run" not in text
                 timings["rapid"] = time.perf_counter() - t0
 
