@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from .callbacks import Callback, LoopState
 from .checks import check_float
 from .history import History, ema
-from .plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR, figure_to_png
+from .plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_STYLE, figure_to_png
 
 __all__ = ["LiveView", "in_notebook"]
 
@@ -108,7 +108,7 @@ class LiveView(Callback):
         (self._smooth,) = ax.plot([], [], color=TRAIN_COLOR, linewidth=2, label="smoothed")
         (self._train,) = ax.plot([], [], "o", color=PALETTE[2], label="epoch mean (train)")
         val_label = "validation (after epoch)" if validation else "_nolegend_"  # no legend entry without val_data
-        (self._val,) = ax.plot([], [], "s-", color=VAL_COLOR, label=val_label)
+        (self._val,) = ax.plot([], [], **VAL_STYLE, label=val_label)
         ax.set_xlim(0, self.total_steps or 1)
         ax.set_xlabel("step (optimizer updates)")
         ax.set_ylabel("loss")
