@@ -1,10 +1,19 @@
 """Accessibility: curves differ by more than colour, alt text says what a figure shows with its numbers,
 and every colour the course writes into html has 4.5:1 contrast on JupyterLab's light and dark themes."""
 
+import json
+import re
+import sys
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pytest
+from matplotlib.colors import to_hex
 
-from course_utils.a11y import colour_only_curves
+from course_utils.a11y import MIN_CONTRAST, THEME_BACKGROUNDS, colour_only_curves, contrast_ratio, html_colours
+from course_utils.exercises import Feedback
+from course_utils.lessons.l12_common_misunderstandings import exercises as ch12
+from course_utils.lessons.l12_common_misunderstandings.quiz_widget import quiz
 from course_utils.live import LiveView
 from course_utils.plots import TRAIN_STYLE, VAL_STYLE, compare_runs, plot_epoch_curves, plot_history, run_style
 from course_utils.runs import run_training
@@ -70,3 +79,85 @@ def test_colour_only_curves_finds_lines_told_apart_by_colour_alone():
     assert "'training' and 'validation'" in problem
     ax.lines[1].set_linestyle((0, (8, 2, 1, 2)))  # a custom dash pattern counts as a different style
     assert colour_only_curves(fig) == []
+
+
+# -- contrast -----------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+THEMES = Path(sys.prefix) / "share" / "jupyter" / "lab" / "themes" / "@jupyterlab"
+
+
+def test_contrast_ratio_is_the_wcag_formula():
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+    assert contrast_ratio("#009E73", "#ffffff") == pytest.approx(3.42, abs=0.01)  # the quiz's old green
+    assert contrast_ratio("#D55E00", "#ffffff") == pytest.approx(3.87, abs=0.01)  # and its old orange
+
+
+@pytest.mark.parametrize(("theme", "folder"), [("JupyterLab Light", "theme-light-extension"),
+                                               ("JupyterLab Dark", "theme-dark-extension")])  # fmt: skip
+def test_theme_backgrounds_are_the_installed_jupyterlabs(theme, folder):
+    css = THEMES / folder / "index.css"
+    if not css.exists():
+        pytest.skip(f"JupyterLab's {theme} theme is not installed in {THEMES}")
+    value = re.search(r"--jp-layout-color0:\s*([^;]+);", css.read_text()).group(1)
+    assert to_hex(value) == THEME_BACKGROUNDS[theme]
+
+
+def _strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+def _quiz_feedback_html():
+    box = quiz(ch12.QUESTIONS[:1])
+    _, choices, button, feedback = box.children[1].children
+    shown = []
+    button.click()  # nothing chosen yet
+    shown.append(feedback.value)
+    for key in ch12.QUESTIONS[0].options:  # every option: right and wrong verdicts
+        choices.value = key
+        button.click()
+        shown.append(feedback.value)
+    return shown
+
+
+def _course_html():
+    """Every piece of html the course writes: verdicts, the quiz, literal styles in its code, the notebooks."""
+    yield from (Feedback(v, "why").to_html() for v in (True, False, None))
+    yield from _quiz_feedback_html()
+    for path in sorted((ROOT / "course_utils").rglob("*.py")):
+        yield path.read_text()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        yield from _strings(json.loads(path.read_text()))  # markdown, html outputs, saved widget state
+
+
+def test_every_coloured_text_reads_on_light_and_dark_themes():
+    pairs = {pair for html in _course_html() for pair in html_colours(html)}
+    assert pairs, "no coloured text found: the scan is broken"
+    failures = []
+    for fg, bg in sorted(pairs, key=str):
+        backgrounds = {"its own background": bg} if bg else THEME_BACKGROUNDS
+        for where, background in backgrounds.items():
+            ratio = contrast_ratio(fg, background)
+            if ratio < MIN_CONTRAST:
+                failures.append(f"{fg} on {background} ({where}): {ratio:.2f}:1")
+    assert not failures, "below WCAG AA 4.5:1: " + "; ".join(failures)
+
+
+def test_verdicts_are_not_told_by_colour_alone():
+    right, wrong = Feedback(True, "because").to_html(), Feedback(False, "because").to_html()
+    assert "\u2713 Correct!" in right and "\u2717 Not quite." in wrong
+    assert html_colours(right) == [("#ffffff", "#00704a")] and html_colours(wrong) == [("#ffffff", "#a84007")]
+
+
+def test_html_colours_reads_inline_styles_and_css_variable_fallbacks():
+    html = ('<span style="color: #777">a</span><b style="background:#000; color:white">b</b>'
+            '<i style="color:var(--jp-content-font-color1, #222)">c</i><p style="margin:0">d</p>')  # fmt: skip
+    assert html_colours(html) == [("#777777", None), ("#ffffff", "#000000"), ("#222222", None)]
