@@ -81,12 +81,28 @@ def _curve(line: Any) -> str | None:
     return text
 
 
-def _axis(ax: Axes, which: str) -> str:
+def _axis(ax: Axes, which: str, ranged: bool = True) -> str:
+    """``"epoch from 1 to 5"``; empty for an axis without a label (a diagram's, or one the panel beside names)."""
     label = _clean(ax.get_xlabel() if which == "x" else ax.get_ylabel())
+    if not label:
+        return ""
     low, high = ax.get_xlim() if which == "x" else ax.get_ylim()
     scale = (ax.get_xscale if which == "x" else ax.get_yscale)()
-    text = f"{label or which} from {_num(low)} to {_num(high)}"
-    return text + (f" ({scale} scale)" if scale != "linear" else "")
+    text = f"{which} axis: {label}" + (f" from {_num(low)} to {_num(high)}" if ranged else "")
+    return text + (f" ({scale} scale)" if scale != "linear" and scale not in label else "")
+
+
+def _bars(container: Any) -> str | None:
+    """One set of bars: its label and heights (each of up to 12 bars, else their range)."""
+    size = "get_width" if getattr(container, "orientation", "vertical") == "horizontal" else "get_height"
+    heights = _finite(getattr(patch, size, lambda: math.nan)() for patch in container)
+    if not heights:
+        return None
+    label = _clean(container.get_label())
+    label = "" if label.startswith("_") else label + ": "
+    if len(heights) <= 12:
+        return f"{label}{len(heights)} bars of height {', '.join(_num(h) for h in heights)}"
+    return f"{label}{len(heights)} bars, heights from {_num(min(heights))} to {_num(max(heights))}"
 
 
 def _panel(ax: Axes) -> str:
@@ -94,17 +110,19 @@ def _panel(ax: Axes) -> str:
     title = "; ".join(_clean(ax.get_title(loc)) for loc in ("left", "center", "right") if ax.get_title(loc).strip())
     if title:
         parts.append(title)
-    if ax.axison:
-        parts.append(f"x axis: {_axis(ax, 'x')}; y axis: {_axis(ax, 'y')}")
     curves = [c for c in (_curve(line) for line in ax.get_lines()) if c]
-    bars = [_clean(c.get_label()) for c in ax.containers if not _clean(c.get_label()).startswith("_")]
+    bars = [b for b in (_bars(c) for c in ax.containers) if b]
+    if ax.axison:  # the curves and bars give their own numbers; else the axes' ranges say what is shown
+        axes = [_axis(ax, which, ranged=not (curves or bars)) for which in ("x", "y")]
+        if any(axes):
+            parts.append("; ".join(a for a in axes if a))
     if curves:
-        parts.append("lines: " + "; ".join(curves))
+        parts.append("curves: " + "; ".join(curves))
     if bars:
         parts.append("bars: " + "; ".join(bars))
     texts = [_clean(t.get_text()) for t in ax.texts if t.get_visible() and t.get_text().strip()]
     if texts:
-        parts.append("labels: " + "; ".join(texts))
+        parts.append("text: " + "; ".join(texts))
     if ax.images:
         parts.append(f"{len(ax.images)} colour-coded image{'s' if len(ax.images) > 1 else ''}")
     return ". ".join(parts)
@@ -114,11 +132,11 @@ def alt_for(fig: Figure, extra: str = "") -> str:
     """What ``fig`` shows, in words, from its own text: for a screen reader or a page without images.
 
     The figure's title, then each panel: its title, both axes (label and range, log scales named),
-    every labelled curve with its number of points, first, last and lowest value, the labelled bars,
-    and the text drawn on it. ``extra`` (a lesson's own sentence about the key numbers) comes first.
-    Example: ``"Figure: every step; every epoch. Panel 2 of 2: every epoch. x axis: epoch from 0.8
-    to 5.2; y axis: loss from 0.2 to 0.7. lines: training loss (mean over epoch): 5 points, from 0.68
-    to 0.25; ..."``. At most :data:`MAX_ALT_CHARS` characters.
+    every labelled curve with its number of points, first, last and lowest value, the bars with their
+    heights, and the text drawn on it. ``extra`` (a lesson's own sentence about the key numbers) comes first.
+    Example: ``"Figure: MLP (32,) on 'moons' ... Panel 2 of 2: every epoch. x axis: epoch; y axis: loss.
+    curves: training loss (mean over epoch): 6 points, from 0.56 to 0.271; validation loss (after
+    epoch): 6 points, from 0.462 to 0.299; ..."``. At most :data:`MAX_ALT_CHARS` characters.
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, but got {type(fig).__name__}.")
@@ -155,9 +173,12 @@ def register_alt_text(shell: Any = None) -> bool:
         shell = get_ipython()
     if shell is None:
         return False
-    import matplotlib
+    import importlib
 
-    matplotlib.get_backend()  # loads the inline backend now, so that it cannot replace the formatter later
+    try:  # the inline backend sets up its PNG formatter when first imported (once): do it now, so that the
+        importlib.import_module("matplotlib_inline.backend_inline")  # first figure cannot undo the wrapping
+    except ImportError:  # pragma: no cover - comes with ipykernel
+        pass
     formatter = shell.display_formatter.formatters["image/png"]
     try:
         draw = formatter.lookup_by_type(Figure)

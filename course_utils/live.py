@@ -16,6 +16,7 @@ import time
 
 from matplotlib.figure import Figure
 
+from .a11y import alt_for
 from .callbacks import Callback, LoopState
 from .checks import check_float
 from .history import History, ema
@@ -150,10 +151,12 @@ class LiveView(Callback):
         if self.show:
             from IPython.display import Image, display
 
+            alt = alt_for(self.fig) if final else f"Live training plot: {status}, step {history.steps}{of}."
+            metadata = {"image/png": {"alt": alt}}  # what a saved notebook's static html shows as alt text
             if self._handle is None:
-                self._handle = display(Image(data=png), display_id=True)
+                self._handle = display(Image(data=png), metadata=metadata, display_id=True)
             else:
-                self._handle.update(Image(data=png))
+                self._handle.update(Image(data=png), metadata=metadata)
         self._last_draw = time.perf_counter()
         self._frame_cost = self._last_draw - start
         self.drawing_seconds += self._frame_cost

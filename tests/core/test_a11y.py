@@ -10,7 +10,15 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.colors import to_hex
 
-from course_utils.a11y import MIN_CONTRAST, THEME_BACKGROUNDS, colour_only_curves, contrast_ratio, html_colours
+from course_utils.a11y import (
+    MIN_CONTRAST,
+    THEME_BACKGROUNDS,
+    alt_for,
+    colour_only_curves,
+    contrast_ratio,
+    html_colours,
+    register_alt_text,
+)
 from course_utils.exercises import Feedback
 from course_utils.lessons.l12_common_misunderstandings import exercises as ch12
 from course_utils.lessons.l12_common_misunderstandings.quiz_widget import quiz
@@ -161,3 +169,68 @@ def test_html_colours_reads_inline_styles_and_css_variable_fallbacks():
     html = ('<span style="color: #777">a</span><b style="background:#000; color:white">b</b>'
             '<i style="color:var(--jp-content-font-color1, #222)">c</i><p style="margin:0">d</p>')  # fmt: skip
     assert html_colours(html) == [("#777777", None), ("#ffffff", "#000000"), ("#222222", None)]
+
+
+# -- alt text -----------------------------------------------------------------------------------
+
+
+def test_alt_for_says_what_the_figure_shows_with_its_numbers(runs):
+    h = runs[0].history
+    alt = alt_for(plot_history(runs[0]))
+    assert alt.startswith("Figure: MLP") and "Panel 2 of 2: every epoch" in alt
+    assert "x axis: epoch; y axis: loss" in alt
+    assert f"training loss (mean over epoch): 3 points, from {h.epoch_train_loss[0]:.3g} to " \
+           f"{h.epoch_train_loss[-1]:.3g}" in alt  # fmt: skip
+    assert f"validation loss (after epoch): 3 points, from {h.epoch_val_loss[0]:.3g}" in alt
+    assert len(alt) <= 1200
+
+
+def test_alt_for_names_levels_text_bars_and_empty_panels():
+    fig, (a, b) = plt.subplots(1, 2)
+    a.axhline(0.25, label="floor")
+    a.text(0.5, 0.5, "diverged at step 7")
+    a.set_yscale("log")
+    a.set_ylabel("loss")
+    b.bar([1, 2], [3, 4], label="training loss")
+    b.set_xlabel("batch size")
+    alt = alt_for(fig, extra="Two panels.")
+    assert alt.startswith("Figure: Two panels. Panel 1 of 2")
+    assert "floor at 0.25" in alt and "text: diverged at step 7" in alt and "(log scale)" in alt
+    assert "y axis: loss (log scale)" in alt and "x axis" not in alt.split("Panel 2")[0]  # unlabelled: left out
+    assert "bars: training loss: 2 bars of height 3, 4" in alt and "x axis: batch size." in alt
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure"):
+        alt_for("plot")
+
+
+def test_register_alt_text_adds_alt_to_every_displayed_figure():
+    from types import SimpleNamespace
+
+    from IPython.core.formatters import DisplayFormatter
+    from matplotlib.figure import Figure
+
+    shell = SimpleNamespace(display_formatter=DisplayFormatter())
+    assert register_alt_text(shell) is False  # no inline backend: nothing to wrap
+    shell.display_formatter.formatters["image/png"].for_type(Figure, lambda fig: b"\x89PNG")
+    assert register_alt_text(shell) and register_alt_text(shell)  # twice: wrapped once
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [3, 1, 2], label="loss")
+    fig.alt_text = "The loss dips at step 2."
+    data, metadata = shell.display_formatter.format(fig)
+    assert data["image/png"] == b"\x89PNG"
+    alt = metadata["image/png"]["alt"]
+    assert alt.startswith("Figure: The loss dips at step 2.") and "loss: 3 points, from 3 to 2, lowest 1 at x=2" in alt
+
+
+def _image_outputs():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+            for output in cell.get("outputs", []):
+                if "image/png" in output.get("data", {}):
+                    yield f"{path.name} cell {i}", output.get("metadata", {}).get("image/png", {}).get("alt", "")
+
+
+def test_every_saved_figure_has_alt_text_that_says_what_it_shows():
+    outputs = list(_image_outputs())
+    assert len(outputs) > 20
+    bad = [where for where, alt in outputs if len(alt) < 40 or alt.strip().lower() in ("plot", "figure", "<plot>")]
+    assert not bad, f"{len(bad)} of {len(outputs)} saved figures without a real alt text: {', '.join(bad[:10])}"
