@@ -66,17 +66,17 @@ def _curve(line: Any) -> str | None:
         return None
     xs, ys = _finite(line.get_xdata()), _finite(line.get_ydata())
     if not ys or not xs:
-        return f"{label} (no data)"
+        return None  # a legend entry drawn for another artist (e.g. a contour line): the label is elsewhere
     if len(set(ys)) == 1 and len(ys) <= 2 and len(set(xs)) > 1:
-        return f"{label} at {_num(ys[0])}"
+        return label if _num(ys[0]) in label else f"{label} at {_num(ys[0])}"
     if len(set(xs)) == 1 and len(xs) <= 2 and len(set(ys)) > 1:
-        return f"{label} at x={_num(xs[0])}"
+        return label if _num(xs[0]) in label else f"{label} at x={_num(xs[0])}"
     if len(ys) == 1:
         return f"{label} at ({_num(xs[0])}, {_num(ys[0])})"
     pairs = list(zip(_finite(line.get_xdata()), _finite(line.get_ydata())))
     x_low, y_low = min(pairs, key=lambda p: p[1]) if pairs else (xs[0], min(ys))
     text = f"{label}: {len(ys)} points, from {_num(ys[0])} to {_num(ys[-1])}"
-    if y_low < min(ys[0], ys[-1]):
+    if _num(y_low) not in (_num(ys[0]), _num(ys[-1])) and y_low < min(ys[0], ys[-1]):
         text += f", lowest {_num(y_low)} at x={_num(x_low)}"
     return text
 

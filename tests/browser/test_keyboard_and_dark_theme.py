@@ -1,8 +1,8 @@
 """Keyboard only, and the dark theme, in real JupyterLab and Chromium.
 
 Keyboard: in each demo, Tab goes from one control to the next; a slider moves with the arrow keys, a
-dropdown changes with ArrowDown (or ArrowUp), a checkbox toggles with Space -- and the demo's readout,
-which the kernel prints, names the new value (so the kernel received it). By default this runs on
+dropdown opens with Alt+ArrowDown and takes an arrow and Enter, a checkbox toggles with Space -- and the
+demo's readout, which the kernel prints, names the new value (so the kernel received it). By default this runs on
 09_shuffling (every control kind the course has except FloatSlider: SelectionSlider, IntSlider,
 FloatLogSlider, Dropdown, Checkbox) and 02_forward_and_loss (FloatSlider); ``TLL_KEYBOARD_ALL=1``
 runs it on every notebook.
@@ -55,9 +55,13 @@ def _press(page, kind, control) -> str:
             page.wait_for_timeout(25)
         return readout.inner_text().strip()
     if kind == "dropdown":
+        # Alt+ArrowDown opens the list, an arrow moves in it, Enter chooses. A plain ArrowDown on the closed
+        # list is taken by JupyterLab (it selects the cell below; ipywidgets issue 3912, open).
         select = control.locator("select")
         last = select.evaluate("s => s.selectedIndex === s.options.length - 1")
-        page.keyboard.press("ArrowUp" if last else "ArrowDown")
+        for key in ("Alt+ArrowDown", "ArrowUp" if last else "ArrowDown", "Enter"):
+            page.keyboard.press(key)
+            page.wait_for_timeout(50)
         return select.evaluate("s => s.options[s.selectedIndex].text")
     checkbox = control.locator("input[type=checkbox]")
     before = checkbox.is_checked()
