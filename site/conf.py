@@ -123,7 +123,7 @@ def _output_alts(app) -> dict[str, str]:
 
         alts = {}
         for path in Path(app.srcdir).rglob("*.ipynb"):
-            if ".ipynb_checkpoints" in path.parts or "_build" in path.parts:
+            if ".ipynb_checkpoints" in path.relative_to(app.srcdir).parts:
                 continue
             for cell in json.loads(path.read_text()).get("cells", []):
                 for out in cell.get("outputs", []):
@@ -136,7 +136,7 @@ def _output_alts(app) -> dict[str, str]:
     return app._tll_output_alts
 
 
-def _image_alt_text(app, doctree):
+def _image_alt_text(app, doctree, docname):
     """MyST-NB takes an image output's width and height from its metadata, but not its alt text
     (myst_nb/core/render.py, render_image): give every output picture the alt its notebook saved."""
     from docutils import nodes
@@ -149,7 +149,7 @@ def _image_alt_text(app, doctree):
 
 
 def setup(app):
-    app.connect("doctree-read", _image_alt_text)
+    app.connect("doctree-resolved", _image_alt_text)  # after MyST-NB has chosen each output's mime type
     app.connect("env-updated", _drop_widget_state)
     app.connect("html-page-context", _launch_buttons, priority=502)  # after the theme's own header buttons
     app.connect("build-finished", _copy_mathjax)
