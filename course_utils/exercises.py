@@ -21,9 +21,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Exercise", "NumberExercise", "ChoiceExercise", "CodeExercise", "Feedback", "NOT_ATTEMPTED"]
+__all__ = ["Exercise", "NumberExercise", "ChoiceExercise", "CodeExercise", "Feedback", "NOT_ATTEMPTED", "VERDICT_CHIPS"]
 
 NOT_ATTEMPTED = "not attempted yet"
+
+# The verdict of an answer shown in html (the quiz): white text on a chip of its own colour, so that it
+# reads at the same contrast on JupyterLab's light and dark themes (6.2:1 and 6.2:1, tests/core/test_a11y.py);
+# the explanation after it keeps the theme's own text colour. The mark and the word say it without colour.
+VERDICT_CHIPS = {True: ("\u2713 Correct!", "#00704A"), False: ("\u2717 Not quite.", "#A84007")}
+_CHIP = "color:#ffffff;background-color:{};padding:0 0.35em;border-radius:3px;font-weight:bold"
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,14 @@ class Feedback:
         mark = {True: "Correct!", False: "Not quite.", None: "Not attempted yet:"}[self.correct]
         message = self.message[:1].upper() + self.message[1:]
         return f"{mark} {message}".rstrip()
+
+    def to_html(self) -> str:
+        """The verdict as html: a coloured chip (with a mark: not colour alone), then the message."""
+        message = self.message[:1].upper() + self.message[1:]
+        if self.correct is None:
+            return f"<b>Not attempted yet:</b> {message}".rstrip()
+        mark, background = VERDICT_CHIPS[bool(self.correct)]
+        return f'<span style="{_CHIP.format(background)}">{mark}</span> {message}'.rstrip()
 
 
 @dataclass

@@ -16,10 +16,11 @@ import time
 
 from matplotlib.figure import Figure
 
+from .a11y import alt_for
 from .callbacks import Callback, LoopState
 from .checks import check_float
 from .history import History, ema
-from .plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR, figure_to_png
+from .plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_STYLE, figure_to_png
 
 __all__ = ["LiveView", "in_notebook"]
 
@@ -108,7 +109,7 @@ class LiveView(Callback):
         (self._smooth,) = ax.plot([], [], color=TRAIN_COLOR, linewidth=2, label="smoothed")
         (self._train,) = ax.plot([], [], "o", color=PALETTE[2], label="epoch mean (train)")
         val_label = "validation (after epoch)" if validation else "_nolegend_"  # no legend entry without val_data
-        (self._val,) = ax.plot([], [], "s-", color=VAL_COLOR, label=val_label)
+        (self._val,) = ax.plot([], [], **VAL_STYLE, label=val_label)
         ax.set_xlim(0, self.total_steps or 1)
         ax.set_xlabel("step (optimizer updates)")
         ax.set_ylabel("loss")
@@ -150,10 +151,12 @@ class LiveView(Callback):
         if self.show:
             from IPython.display import Image, display
 
+            alt = alt_for(self.fig) if final else f"Live training plot: {status}, step {history.steps}{of}."
+            metadata = {"image/png": {"alt": alt}}  # what a saved notebook's static html shows as alt text
             if self._handle is None:
-                self._handle = display(Image(data=png), display_id=True)
+                self._handle = display(Image(data=png), metadata=metadata, display_id=True)
             else:
-                self._handle.update(Image(data=png))
+                self._handle.update(Image(data=png), metadata=metadata)
         self._last_draw = time.perf_counter()
         self._frame_cost = self._last_draw - start
         self.drawing_seconds += self._frame_cost

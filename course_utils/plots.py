@@ -24,6 +24,10 @@ from .lr_finder import RangeTestResult
 
 __all__ = [
     "PALETTE",
+    "TRAIN_STYLE",
+    "VAL_STYLE",
+    "curve_style",
+    "run_style",
     "use_course_style",
     "plot_step_loss",
     "plot_epoch_curves",
@@ -40,6 +44,33 @@ __all__ = [
 # purple, sky blue, yellow, black.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 TRAIN_COLOR, VAL_COLOR, ALERT_COLOR = PALETTE[0], PALETTE[1], PALETTE[3]
+
+# Curves never differ by colour alone (a reader who cannot tell blue from orange, or a greyscale
+# print, still tells them apart): training is a solid line with dots, validation a dashed line with
+# squares, and each run of a comparison has its own colour, line style and marker.
+TRAIN_STYLE = {"color": TRAIN_COLOR, "linestyle": "-", "marker": "o"}
+VAL_STYLE = {"color": VAL_COLOR, "linestyle": "--", "marker": "s"}
+LINESTYLES = ("-", "--", "-.", ":", (0, (8, 2, 1, 2, 1, 2)), (0, (12, 3)))  # the last two: dash-dot-dot, long dash
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def curve_style(style: dict[str, Any], *, markers: bool = True, **overrides: Any) -> dict[str, Any]:
+    """``style`` (e.g. :data:`TRAIN_STYLE`) as keyword arguments for ``ax.plot``, with ``overrides``.
+
+    ``markers=False`` drops the marker (long runs, where dots would hide the line); the line style
+    still tells the curves apart.
+    """
+    out = {**style, **overrides}
+    if not markers:
+        out["marker"] = "None"
+    return out
+
+
+def run_style(i: int, *, markers: bool = True, **overrides: Any) -> dict[str, Any]:
+    """The style of the ``i``-th run in a comparison: its own colour, line style and marker."""
+    style = {"color": PALETTE[i % len(PALETTE)], "linestyle": LINESTYLES[i % len(LINESTYLES)],
+             "marker": MARKERS[i % len(MARKERS)]}  # fmt: skip
+    return curve_style(style, markers=markers, **overrides)
 
 X_AXES = {"step": "step (optimizer updates)", "epoch": "epoch", "samples": "samples seen", "seconds": "seconds"}
 
@@ -143,12 +174,13 @@ def _step_x(history: History, x: str) -> list[float]:
 
 def plot_step_loss(
     run: Any, ax: Axes | None = None, *, smooth: float = 0.9, x: str = "step", color: str | None = None,
-    label: str | None = None, log_y: bool = False, raw: bool = True,
+    label: str | None = None, log_y: bool = False, raw: bool = True, linestyle: str = "-",
 ) -> Figure:  # fmt: skip
     """The loss of every step (thin line) and its exponential moving average (thick line).
 
     Single steps bounce because each batch is a different sample of the data; the smoothed line
-    shows the trend. ``x`` is ``"step"``, ``"epoch"``, ``"samples"`` or ``"seconds"``.
+    shows the trend. ``x`` is ``"step"``, ``"epoch"``, ``"samples"`` or ``"seconds"``; ``linestyle``
+    is the smoothed line's (comparisons give each run its own).
     """
     check_choice("x", x, tuple(X_AXES))
     history = _history(run)
@@ -158,7 +190,7 @@ def plot_step_loss(
     if raw:
         ax.plot(xs, history.step_loss, color=color, alpha=0.3, linewidth=0.8)
     if smooth and history.step_loss:
-        ax.plot(xs, ema(history.step_loss, smooth), color=color, linewidth=2,
+        ax.plot(xs, ema(history.step_loss, smooth), color=color, linewidth=2, linestyle=linestyle,
                 label=label or f"loss per step (smoothed, beta={smooth})")  # fmt: skip
     ax.set_xlabel(X_AXES[x])
     ax.set_ylabel("training loss")
@@ -181,11 +213,11 @@ def plot_epoch_curves(run: Any, ax: Axes | None = None, *, mark_best: bool = Tru
     fig, ax = new_axes(ax)
     epochs = list(range(1, len(history.epoch_train_loss) + 1))
     dots = len(epochs) <= 30  # markers on short runs; on long ones they would hide the line
-    ax.plot(epochs, history.epoch_train_loss, "o-" if dots else "-", color=TRAIN_COLOR,
+    ax.plot(epochs, history.epoch_train_loss, **curve_style(TRAIN_STYLE, markers=dots),
             label="training loss (mean over epoch)")  # fmt: skip
     if history.epoch_val_loss:
         val_epochs = list(range(1, len(history.epoch_val_loss) + 1))
-        ax.plot(val_epochs, history.epoch_val_loss, "s-" if dots else "-", color=VAL_COLOR,
+        ax.plot(val_epochs, history.epoch_val_loss, **curve_style(VAL_STYLE, markers=dots),
                 label="validation loss (after epoch)")  # fmt: skip
         if mark_best:
             best = min(range(len(history.epoch_val_loss)), key=history.epoch_val_loss.__getitem__)
@@ -232,13 +264,14 @@ def compare_runs(
     fig, ax = new_axes(ax)
     labels = list(labels) if labels is not None else [getattr(r, "label", f"run {i + 1}") for i, r in enumerate(runs)]
     for i, (run, label) in enumerate(zip(runs, labels)):
-        color = PALETTE[i % len(PALETTE)]
+        style = run_style(i)
         history = _history(run)
         if metric == "train":
-            plot_step_loss(history, ax, smooth=smooth, x=x, color=color, label=label, raw=len(runs) <= 3)
+            plot_step_loss(history, ax, smooth=smooth, x=x, color=style["color"], label=label, raw=len(runs) <= 3,
+                           linestyle=style["linestyle"])  # fmt: skip
         else:
             epochs = list(range(1, len(history.epoch_val_loss) + 1))
-            ax.plot(epochs, history.epoch_val_loss, "o-", color=color, label=label)
+            ax.plot(epochs, history.epoch_val_loss, **style, label=label)
             ax.set_xlabel("epoch")
             ax.set_ylabel("validation loss")
     if log_y:

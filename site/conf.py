@@ -114,7 +114,42 @@ def _drop_widget_state(app, env):
         data.get("js_files", {}).pop("ipywidgets_state", None)
 
 
+def _output_alts(app) -> dict[str, str]:
+    """The alt text of every saved image output, by the sha256 of its bytes (MyST-NB's name for its file)."""
+    if not hasattr(app, "_tll_output_alts"):
+        import base64
+        import hashlib
+        import json
+
+        alts = {}
+        for path in Path(app.srcdir).rglob("*.ipynb"):
+            if ".ipynb_checkpoints" in path.relative_to(app.srcdir).parts:
+                continue
+            for cell in json.loads(path.read_text()).get("cells", []):
+                for out in cell.get("outputs", []):
+                    for mime in ("image/png", "image/jpeg"):
+                        alt = out.get("metadata", {}).get(mime, {}).get("alt")
+                        if alt and mime in out.get("data", {}):
+                            data = base64.b64decode(out["data"][mime])
+                            alts[hashlib.sha256(data).hexdigest()] = alt
+        app._tll_output_alts = alts
+    return app._tll_output_alts
+
+
+def _image_alt_text(app, doctree, docname):
+    """MyST-NB takes an image output's width and height from its metadata, but not its alt text
+    (myst_nb/core/render.py, render_image): give every output picture the alt its notebook saved."""
+    from docutils import nodes
+
+    alts = _output_alts(app)
+    for node in doctree.findall(nodes.image):
+        alt = alts.get(Path(node.get("uri", "")).stem)
+        if alt and not node.get("alt"):
+            node["alt"] = alt
+
+
 def setup(app):
+    app.connect("doctree-resolved", _image_alt_text)  # after MyST-NB has chosen each output's mime type
     app.connect("env-updated", _drop_widget_state)
     app.connect("html-page-context", _launch_buttons, priority=502)  # after the theme's own header buttons
     app.connect("build-finished", _copy_mathjax)

@@ -220,7 +220,8 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
                 question.scroll_into_view_if_needed()
                 question.locator("input[type=radio]").first.check()
                 question.get_by_role("button", name="Check").click()
-                question.get_by_text(re.compile(r"^(Correct!|Not quite\.)")).wait_for(timeout=30_000)
+                verdict = re.compile(r"^[\u2713\u2717]? ?(Correct!|Not quite\.)")  # the chip: a mark, then the word
+                question.get_by_text(verdict).first.wait_for(timeout=30_000)
             score = quizzes.nth(i).locator(".widget-html").first.inner_text()
             assert f"({questions.count()} answered)" in score, score
 

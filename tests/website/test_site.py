@@ -1,7 +1,7 @@
 """The course's website, built from the saved notebooks and opened page by page in Chromium.
 
 Fails on: a picture that did not load, an empty widget area, a notebook page with fewer pictures
-than its notebook has (image outputs plus demo fallbacks), a demo fallback without alt text, math
+than its notebook has (image outputs plus demo fallbacks), a picture or demo fallback without alt text, math
 that MathJax did not typeset, a broken internal link or anchor, a console error, a failed request,
 and any request that leaves 127.0.0.1 (the site must work offline). Also: search finds a lesson,
 and the launch buttons follow pyproject.toml's [tool.training-loop-lab] setting.
@@ -40,6 +40,8 @@ PAGE_REPORT = """async () => {
     output_images: document.querySelectorAll('.cell_output img').length,
     fallbacks: fallbacks.length,
     fallbacks_without_alt: fallbacks.filter(f => [...f.querySelectorAll('img')].some(i => !i.alt.trim())).length,
+    images_without_alt: [...document.querySelectorAll('.cell_output img')]
+        .filter(i => i.alt.trim().length < 40).length,  // a figure says what it shows, not "plot"
     widget_areas: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length
         + [...document.querySelectorAll('.jupyter-widgets, .widget-area, .widget-subarea')]
           .filter(e => !e.innerText.trim() && !e.querySelector('img')).length,  // a widget view shows nothing here
@@ -125,6 +127,7 @@ def test_page_shows_everything_offline(site, browser, ids, name):
         assert shown >= pictures, f"{name}: {shown} pictures, its notebook has {pictures}"
         assert report["fallbacks"] == fallbacks, f"{name}: {report['fallbacks']} demo fallbacks, notebook: {fallbacks}"
         assert report["fallbacks_without_alt"] == 0, f"{name}: demo pictures without alt text"
+        assert report["images_without_alt"] == 0, f"{name}: {report['images_without_alt']} pictures without alt text"
     broken = []
     for href in report["links"]:
         parts = urlsplit(href)

@@ -40,6 +40,8 @@ def plot_training_loop_diagram(ax: Axes | None = None) -> Figure:
     ax.set_xlim(-0.1, 10.9)
     ax.set_ylim(0.1, 3.5)
     ax.axis("off")
+    fig.alt_text = ("A diagram of the training loop: five boxes joined by arrows, left to right, and an arrow "
+                    "back from the last to the first")  # the boxes' text follows in the alt (course_utils.a11y)
     return fig
 
 

@@ -174,7 +174,8 @@ def plot_metric_vs_loss(slice_: MetricSlice, run: MetricRun) -> Figure:
     ax.set_xlabel("training step (full batch, SGD)")
     ax.set_ylabel("loss", color=BLUE)
     twin = ax.twinx()
-    twin.plot(steps, run.accuracy, color=ORANGE, linewidth=1.8, drawstyle="steps-post", label="accuracy")
+    twin.plot(steps, run.accuracy, color=ORANGE, linewidth=1.8, linestyle="--", drawstyle="steps-post",
+              label="accuracy")  # fmt: skip
     twin.set_ylabel("accuracy", color=ORANGE)
     twin.set_ylim(0, 1.02)
     twin.grid(False)

@@ -32,7 +32,7 @@ def plot_gradient_check(check: GradCheck, slice_: LossSlice) -> Figure:
     half = 0.45 * (w[-1] - w[0]) / 2
     tx = [slice_.w0 - half, slice_.w0 + half]
     left.plot(tx, [slice_.loss0 + slice_.grad0 * (t - slice_.w0) for t in tx], color=ORANGE, linewidth=2,
-              label=f"tangent, slope = .grad = {slice_.grad0:+.4f}")  # fmt: skip
+              linestyle="--", label=f"tangent, slope = .grad = {slice_.grad0:+.4f}")  # fmt: skip
     left.plot([slice_.w0], [slice_.loss0], "o", color="black", zorder=4, label=f"now: w = {slice_.w0:+.3f}")
     downhill = -math.copysign(1.0, slice_.grad0) * half * 0.8
     low, high = L.min(), L.max()
@@ -178,13 +178,12 @@ def plot_zero_grad(result: ZeroGradResult) -> Figure:
     """The same training with and without zero_grad(): loss per step, the slope w, and the size of .grad."""
     fig, axes = subplots(1, 3, figsize=(11.5, 3.9),
                          adjust=dict(left=0.06, right=0.99, bottom=0.14, top=0.76, wspace=0.3))
-    for run, color in ((result.with_zero, BLUE), (result.without, RED)):
+    for run, color, dash in ((result.with_zero, BLUE, "-"), (result.without, RED, "--")):
         h = run.history
         xs = list(range(1, h.steps + 1))
         label = f"{run.label}: {h.stop_reason}" if h.diverged else run.label
-        axes[0].plot(xs, h.step_loss, color=color, linewidth=1.5, label=label)
-        axes[1].plot(xs, run.slopes, color=color, linewidth=1.5, label=label)
-        axes[2].plot(xs, run.grad_norms, color=color, linewidth=1.5, label=label)
+        for ax, values in zip(axes, (h.step_loss, run.slopes, run.grad_norms)):
+            ax.plot(xs, values, color=color, linestyle=dash, linewidth=1.5, label=label)
         if h.diverged:
             for ax in axes:
                 ax.axvline(h.steps + 1, color=color, linestyle="--", linewidth=1)
@@ -206,7 +205,7 @@ def plot_zero_grad(result: ZeroGradResult) -> Figure:
         axes[2].set_ylim(bottom=0)
     axes[0].set_ylabel("loss of the batch" + (" (log scale)" if axes[0].get_yscale() == "log" else ""))
     axes[0].set_title("loss", y=1.01)
-    axes[1].axhline(result.true_slope, color=GREEN, linestyle="--", linewidth=1.2, label="slope of the data")
+    axes[1].axhline(result.true_slope, color=GREEN, linestyle=":", linewidth=1.2, label="slope of the data")
     axes[1].set_ylabel("w (slope of the fitted line)")
     axes[1].set_title("the weight w", y=1.01)
     axes[2].set_ylabel("length of .grad at step()")

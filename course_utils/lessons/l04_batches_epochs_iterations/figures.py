@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator, StrMethodFormatter
 
 from ...data import EpochPlan
-from ...plots import ALERT_COLOR, PALETTE, subplots
+from ...plots import ALERT_COLOR, PALETTE, run_style, subplots
 from .experiments import BatchComparison
 
 __all__ = ["describe_plan", "draw_epoch_bar", "draw_step_timeline", "plot_epoch_plan", "plot_worked_examples",
@@ -184,12 +184,11 @@ def plot_batch_comparison(comparison: BatchComparison) -> Figure:
             xs, ys = getattr(r, attr), r.loss
             if log:  # the untrained point sits at 0 updates / 0 seconds, which a log axis cannot show
                 xs, ys = xs[1:], ys[1:]
-            style = dict(color=PALETTE[i], linewidth=2 if r.kind != "one at a time" else 1.4)
-            marker = "o" if len(xs) <= 12 else None
+            style = run_style(i, markers=len(xs) <= 12, linewidth=2 if r.kind != "one at a time" else 1.4)
             label = f"{r.label}: {r.updates:,} update{'s' if r.updates != 1 else ''}"
             if r.history.diverged:
                 label += f" -- {r.history.stop_reason}"
-            ax.plot(xs, ys, marker=marker, markersize=4, label=label, **style)
+            ax.plot(xs, ys, markersize=4, label=label, **style)
             if r.history.diverged and xs:
                 ax.plot(xs[-1], min(ys[-1], top) if math.isfinite(ys[-1]) else top * 0.97, "x",
                         color=ALERT_COLOR, markersize=9, mew=2)  # fmt: skip

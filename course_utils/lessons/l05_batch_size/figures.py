@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-from ...plots import ALERT_COLOR, PALETTE, subplots
+from ...plots import ALERT_COLOR, PALETTE, run_style, subplots
 from .experiments import (
     BatchDemo,
     GradientNoise,
@@ -47,10 +47,6 @@ def _batch_axis(ax: Axes, sizes: Sequence[int]) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("batch size (examples per step)")
-
-
-def _run_color(i: int) -> str:
-    return PALETTE[i % len(PALETTE)]
 
 
 # ----------------------------------------------------------------------------- cost
@@ -129,7 +125,7 @@ def _val_curves(ax: Axes, sweep: Sweep, x: str) -> None:
         label = f"batch {b}, lr {run.settings['lr']:.3g}"
         if h.diverged:
             label += f" ({h.stop_reason})"
-        ax.plot(xs, h.epoch_val_loss, "o-", color=_run_color(i), markersize=3, linewidth=1.6, label=label)
+        ax.plot(xs, h.epoch_val_loss, **run_style(i), markersize=3, linewidth=1.6, label=label)
 
 
 def plot_sweeps(fixed: Sweep, scaled: Sweep) -> Figure:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from matplotlib.figure import Figure
 
 from ...history import ema
-from ...plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR, subplots
+from ...plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, TRAIN_STYLE, VAL_COLOR, VAL_STYLE, curve_style, subplots
 from .experiments import BatchLossSpread, EscapeRun, NoisyRun, Plateau
 
 __all__ = ["plot_four_views", "plot_batch_loss_spread", "plot_spread_vs_batch_size", "plot_escape", "plot_plateau"]
@@ -79,12 +79,13 @@ def _draw_views(ax, run: NoisyRun, smooth: float, views: Sequence[str], floor: f
         ax.plot(steps, h.step_loss, color=PALETTE[5], linewidth=0.7, alpha=0.75,
                 label=lab("1. loss of each step's batch"))  # fmt: skip
     if "ema" in views and h.step_loss:
-        ax.plot(steps, ema(h.step_loss, smooth), color=EMA_COLOR, linewidth=2.2,
+        ax.plot(steps, ema(h.step_loss, smooth), color=EMA_COLOR, linewidth=2.2, linestyle="--",
                 label=lab(f"2. moving average of the step losses (beta={smooth:g})"))  # fmt: skip
     if "epoch" in views:
         start = 0
         for i, (end, mean) in enumerate(zip(h.epoch_steps, h.epoch_train_loss)):
             ax.plot([start + 0.5, end + 0.5], [mean, mean], color=EPOCH_COLOR, linewidth=2.6, solid_capstyle="butt",
+                    marker="|", markersize=9,
                     label=lab("3. mean loss of each epoch (drawn across its steps)") if i == 0 else None)  # fmt: skip
             start = end
     if "full" in views and run.probe_steps:
@@ -181,10 +182,10 @@ def plot_escape(results: Sequence[EscapeRun], *, paths: int = 8) -> Figure:
     ax.set_title("the loss has a trap", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     ax = axes[1]
-    for r, color in zip(shown, (PALETTE[7], PALETTE[0])):
+    for r, color, dash in zip(shown, (PALETTE[7], PALETTE[0]), ("-", "--")):
         epochs = range(r.path.shape[0])
         for k in range(min(paths, r.runs)):
-            ax.plot(epochs, r.path[:, k], color=color, linewidth=1, alpha=0.7,
+            ax.plot(epochs, r.path[:, k], color=color, linestyle=dash, linewidth=1, alpha=0.7,
                     label=r.label.split(",")[0] if k == 0 else None)  # fmt: skip
     ax.axhspan(*problem.best_valley, color=PALETTE[2], alpha=0.12)
     ax.axhspan(*problem.trap_valley, color=PALETTE[1], alpha=0.15)
@@ -225,11 +226,11 @@ def plot_plateau(result: tuple[Plateau, Sequence[float]] | Plateau, *, floor: fl
     fig, ax = subplots(figsize=(9, 3.8), adjust=dict(left=0.08, right=0.98, bottom=0.14, top=0.88))
     epochs = list(range(1, len(plateau.val_loss) + 1))
     if train_loss:
-        ax.plot(range(1, len(train_loss) + 1), train_loss, "-", color=TRAIN_COLOR, alpha=0.6,
+        ax.plot(range(1, len(train_loss) + 1), train_loss, **curve_style(TRAIN_STYLE, markers=False), alpha=0.6,
                 label=train_label)  # fmt: skip
-    ax.plot(epochs, plateau.val_loss, "-", color=VAL_COLOR, linewidth=1.5, label="validation loss")
+    ax.plot(epochs, plateau.val_loss, **curve_style(VAL_STYLE, markers=False), linewidth=1.5, label="validation loss")
     better = [e for e, ok in zip(epochs, plateau.improved) if ok]
-    ax.plot(better, [plateau.val_loss[e - 1] for e in better], "o", color=VAL_COLOR, markersize=5,
+    ax.plot(better, [plateau.val_loss[e - 1] for e in better], "o", color=VAL_STYLE["color"], markersize=5,
             label=f"new best by more than min_delta={plateau.min_delta:g}")  # fmt: skip
     if plateau.best_epoch is not None:
         ax.plot(plateau.best_epoch, plateau.best_loss, "*", color=PALETTE[2], markersize=17,

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ...history import ema
-from ...plots import ALERT_COLOR, PALETTE, VAL_COLOR, log_axis, new_axes, plot_range_test, subplots
+from ...plots import ALERT_COLOR, PALETTE, VAL_COLOR, log_axis, new_axes, plot_range_test, run_style, subplots
 from .experiments import DescentPath, LrSweep, MomentumComparison, RangeTestThenTrain
 
 __all__ = [
@@ -200,13 +200,13 @@ def plot_momentum(comparison: MomentumComparison) -> Figure:
     left.set_ylabel("b (bias)")
     left.set_title(f"plain SGD, lr {plain.lr:.3g} (orange)\nmomentum {heavy.momentum:.2g}, lr {heavy.lr:.3g} (green)",
                    fontsize=9.5)  # fmt: skip
-    for path, color, name in zip((plain, heavy), colors, names):
+    for path, color, name, (marker, predicted) in zip((plain, heavy), colors, names, (("o", "--"), ("s", ":"))):
         d = path.distances()
-        right.plot(range(len(d)), [max(v, 1e-12) for v in d], "o-", color=color, markersize=2.5, linewidth=1.2,
-                   label=f"{name}: measured")  # fmt: skip
+        right.plot(range(len(d)), [max(v, 1e-12) for v in d], "-", marker=marker, color=color, markersize=2.5,
+                   linewidth=1.2, label=f"{name}: measured")  # fmt: skip
         rate = path.predicted_rate
         if rate < 1:
-            right.plot(range(len(d)), [d[0] * rate**k for k in range(len(d))], "--", color=color, linewidth=1,
+            right.plot(range(len(d)), [d[0] * rate**k for k in range(len(d))], predicted, color=color, linewidth=1,
                        label=f"{name}: predicted x{rate:.3f} per step")  # fmt: skip
     log_axis(right, "y")
     right.set_ylim(1e-7, 1e3)
@@ -228,14 +228,16 @@ def plot_range_test_then_train(result: RangeTestThenTrain) -> Figure:
                                   adjust=dict(left=0.07, right=0.98, bottom=0.14, top=0.84, wspace=0.22))
     plot_range_test(result.test, ax=left)
     colors = [PALETTE[5], PALETTE[2], PALETTE[3]]
-    for run, label, color in zip(result.runs, result.labels, colors):
+    dashes = ["-.", "--", (0, (6, 2, 1, 2, 1, 2))]  # each rate its own line style, in both panels
+    for run, label, color, dash in zip(result.runs, result.labels, colors, dashes):
         lr = run.settings["lr"]
         if label != "suggested":
-            left.axvline(lr, color=color, linestyle="-.", linewidth=1.2, label=f"{label}, lr={lr:.1e}")
+            left.axvline(lr, color=color, linestyle=dash, linewidth=1.2, label=f"{label}, lr={lr:.1e}")
         h = run.history
         steps = list(range(1, h.steps + 1))
         outcome = h.stop_reason if h.diverged else f"val loss {h.epoch_val_loss[-1]:.3f}"
-        right.plot(steps, ema(h.step_loss, 0.9), color=color, linewidth=2, label=f"{label} (lr={lr:.2g}): {outcome}")
+        right.plot(steps, ema(h.step_loss, 0.9), color=color, linestyle=dash, linewidth=2,
+                   label=f"{label} (lr={lr:.2g}): {outcome}")  # fmt: skip
         if h.diverged:
             top = max(r.history.step_loss[0] for r in result.runs) * 30
             right.plot([h.steps], [min(h.step_loss[-1], top)], "X", color=ALERT_COLOR, markersize=10, clip_on=False)
@@ -260,8 +262,9 @@ def plot_lr_sweep(sweep: LrSweep) -> Figure:
     finite = _finite([v for values in sweep.final_loss.values() for v in values])
     top = max(finite) * 4 if finite else 10.0
     for i, (name, values) in enumerate(sweep.final_loss.items()):
-        color = PALETTE[i % len(PALETTE)]
-        ax.plot(sweep.lrs, values, "o-", color=color, label=name)
+        style = run_style(i)
+        color = style["color"]
+        ax.plot(sweep.lrs, values, **style, label=name)
         bad = [lr for lr, d in zip(sweep.lrs, sweep.diverged_at[name]) if d is not None]
         if bad:
             ax.plot(bad, [top] * len(bad), "X", color=color, markersize=10, linestyle="none",
@@ -293,13 +296,13 @@ def plot_schedules(runs: dict[str, Any]) -> Figure:
         raise ValueError("runs is empty: pass the dict that compare_schedules returned.")
     fig, (left, right) = subplots(1, 2, figsize=(11, 4.6),
                                   adjust=dict(left=0.07, right=0.98, bottom=0.3, top=0.9, wspace=0.22))
-    styles = ["-", "-", "-", "--", ":", "-."]
     for i, (name, run) in enumerate(runs.items()):
-        h, color, style = run.history, PALETTE[i % len(PALETTE)], styles[i % len(styles)]
-        left.plot(range(1, h.steps + 1), h.step_lr, style, color=color, linewidth=1.8, label=name)
+        h, style = run.history, run_style(i)
+        color = style["color"]
+        left.plot(range(1, h.steps + 1), h.step_lr, **run_style(i, markers=False), linewidth=1.8, label=name)
         epochs = list(range(1, len(h.epoch_val_loss) + 1))
         outcome = h.stop_reason if h.diverged else f"{h.epoch_val_loss[-1]:.4f}"
-        right.plot(epochs, h.epoch_val_loss, "o" + style, color=color, linewidth=1.6, label=f"{name}: {outcome}")
+        right.plot(epochs, h.epoch_val_loss, **style, linewidth=1.6, label=f"{name}: {outcome}")
         if h.diverged:
             right.plot([len(epochs) + 0.5], [h.epoch_val_loss[-1] if h.epoch_val_loss else 1.0], "X", color=color,
                        markersize=11)  # fmt: skip

@@ -11,7 +11,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
-from ...plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR, subplots
+from ...plots import ALERT_COLOR, PALETTE, TRAIN_STYLE, VAL_STYLE, curve_style, subplots
 from .experiments import FitRun
 
 __all__ = ["plot_boundary", "plot_curves", "plot_fit", "plot_fit_gallery"]
@@ -80,7 +80,7 @@ def plot_boundary(run: FitRun, ax: Axes | None = None, *, show_best: bool = True
 
 def plot_curves(run: FitRun, ax: Axes | None = None, *, log: bool = True, legend: bool = True,
                 stop_epoch: int | None = None) -> Figure:  # fmt: skip
-    """Training and validation loss after every epoch, the best epoch starred, the data's floor dashed.
+    """Training and validation loss after every epoch, the best epoch starred, the data's floor dotted.
 
     ``stop_epoch``: where early stopping ended the run (a vertical line), if it is to be shown.
     """
@@ -89,13 +89,16 @@ def plot_curves(run: FitRun, ax: Axes | None = None, *, log: bool = True, legend
         fig, ax = subplots(figsize=(8, 4.0), adjust=dict(left=0.1, right=0.97, bottom=0.12, top=0.9))
     h = run.history
     epochs = range(1, h.epochs + 1)
-    ax.plot(epochs, h.epoch_train_loss, color=TRAIN_COLOR, linewidth=2, label="training loss")
-    ax.plot(epochs, h.epoch_val_loss, color=VAL_COLOR, linewidth=2, label="validation loss")
+    dots = len(epochs) <= 30  # markers on short runs; on long ones they would hide the line
+    ax.plot(epochs, h.epoch_train_loss, **curve_style(TRAIN_STYLE, markers=dots), markersize=3, linewidth=2,
+            label="training loss")  # fmt: skip
+    ax.plot(epochs, h.epoch_val_loss, **curve_style(VAL_STYLE, markers=dots), markersize=3, linewidth=2,
+            label="validation loss")  # fmt: skip
     if h.best_epoch:
         ax.plot(h.best_epoch, h.best_val_loss, "*", color=BEST_COLOR, markersize=16, zorder=4,
                 label=f"best validation loss: epoch {h.best_epoch}")  # fmt: skip
     if run.floor > 0:
-        ax.axhline(run.floor, color="0.4", linestyle="--", linewidth=1,
+        ax.axhline(run.floor, color="0.4", linestyle=":", linewidth=1,
                    label=f"floor for new data: {run.floor:.3f}")  # fmt: skip
     if stop_epoch is not None:
         ax.axvline(stop_epoch, color="black", linestyle="-.", linewidth=1.5,

@@ -95,7 +95,7 @@ def plot_division(result) -> Figure:
     ax.plot(range(1, len(result.divided) + 1), result.divided, color=BLUE, linewidth=2,
             label=f"accumulate, each loss / {k}, lr {lr:g}")  # fmt: skip
     ax.plot(range(1, len(result.big_batch_k_lr) + 1), result.big_batch_k_lr, color=ORANGE, linewidth=4, alpha=0.5,
-            label=f"big batch, lr {k} x {lr:g} = {k * lr:g}")  # fmt: skip
+            linestyle=":", label=f"big batch, lr {k} x {lr:g} = {k * lr:g}")  # fmt: skip
     ax.plot(range(1, len(result.not_divided) + 1), result.not_divided, color=RED, linewidth=1.5, linestyle="--",
             label=f"accumulate, no division, lr {lr:g}")  # fmt: skip
     ax.set_xlabel("optimizer step")
@@ -140,7 +140,7 @@ def plot_zero_grad(result) -> Figure:
     ):
         ax.plot(range(1, len(values_with) + 1), values_with, color=BLUE, linewidth=2, marker=".",
                 label="zero_grad() every step")  # fmt: skip
-        ax.plot(range(1, len(values_without) + 1), values_without, color=RED, linewidth=2, marker=".",
+        ax.plot(range(1, len(values_without) + 1), values_without, color=RED, linewidth=2, marker="x", linestyle="--",
                 label="zero_grad() forgotten")  # fmt: skip
         ax.set_xlabel("step")
         ax.set_ylabel(ylabel)

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ...history import History
-from ...plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR, subplots
+from ...plots import ALERT_COLOR, PALETTE, TRAIN_STYLE, VAL_STYLE, subplots
 from .experiments import DigitsData, Sample, misclassified, predict
 
 __all__ = ["plot_digit_samples", "plot_digits_run", "plot_misclassified", "plot_confusion_matrix", "plot_next_char"]
@@ -68,8 +68,8 @@ def plot_digits_run(
                                   adjust=dict(left=0.07, right=0.98, bottom=0.14, top=0.8, wspace=0.22))
     epochs = list(range(1, len(history.epoch_train_loss) + 1))
     val_epochs = list(range(1, len(history.epoch_val_loss) + 1))
-    left.plot(epochs, history.epoch_train_loss, "o-", color=TRAIN_COLOR, markersize=3.5, label="training (epoch mean)")
-    left.plot(val_epochs, history.epoch_val_loss, "s-", color=VAL_COLOR, markersize=3.5, label="validation")
+    left.plot(epochs, history.epoch_train_loss, **TRAIN_STYLE, markersize=3.5, label="training (epoch mean)")
+    left.plot(val_epochs, history.epoch_val_loss, **VAL_STYLE, markersize=3.5, label="validation")
     if saved:
         left.plot(saved, [history.epoch_val_loss[e - 1] for e in saved], "D", color=PALETTE[4], markersize=6,
                   fillstyle="none", markeredgewidth=1.4, label="checkpoint saved (val loss improved)")  # fmt: skip
@@ -85,9 +85,9 @@ def plot_digits_run(
     left.set_title("loss")
     left.legend(loc="upper right", fontsize=8)
     if history.epoch_val_acc:
-        right.plot(epochs[: len(history.epoch_train_acc)], [100 * a for a in history.epoch_train_acc], "o-",
-                   color=TRAIN_COLOR, markersize=3.5, label="training")  # fmt: skip
-        right.plot(val_epochs, [100 * a for a in history.epoch_val_acc], "s-", color=VAL_COLOR, markersize=3.5,
+        right.plot(epochs[: len(history.epoch_train_acc)], [100 * a for a in history.epoch_train_acc],
+                   **TRAIN_STYLE, markersize=3.5, label="training")  # fmt: skip
+        right.plot(val_epochs, [100 * a for a in history.epoch_val_acc], **VAL_STYLE, markersize=3.5,
                    label="validation")  # fmt: skip
     if test_acc is not None:
         right.axhline(100 * test_acc, color=PALETTE[7], linestyle="--", linewidth=1.2,

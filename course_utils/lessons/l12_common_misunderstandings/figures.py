@@ -5,7 +5,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 
 from ...history import ema
-from ...plots import PALETTE, subplots
+from ...plots import PALETTE, run_style, subplots
 from .experiments import BatchSizeEffect, NoiseFloor, Nudges
 
 __all__ = ["plot_noise_floor", "plot_batch_size_effect", "plot_nudges"]
@@ -35,9 +35,9 @@ def plot_nudges(result: Nudges) -> Figure:
                                   adjust=dict(left=0.07, right=0.98, bottom=0.16, top=0.85, wspace=0.25))
     steps = range(len(result.w))
     left.plot(steps, result.w, color=PALETTE[0], label="w (slope)")
-    left.plot(steps, result.b, color=PALETTE[1], label="b (intercept)")
+    left.plot(steps, result.b, color=PALETTE[1], linestyle="-.", label="b (intercept)")
     left.axhline(result.target_w, color=PALETTE[0], linestyle="--", linewidth=1, label="least-squares w")
-    left.axhline(result.target_b, color=PALETTE[1], linestyle="--", linewidth=1, label="least-squares b")
+    left.axhline(result.target_b, color=PALETTE[1], linestyle=":", linewidth=1, label="least-squares b")
     left.set_xlabel("step (optimizer updates)")
     left.set_ylabel("weight value")
     left.set_title("each step nudges the weights a little")
@@ -55,14 +55,17 @@ def plot_nudges(result: Nudges) -> Figure:
 
 def plot_batch_size_effect(result: BatchSizeEffect) -> Figure:
     """The mean training loss of every epoch (solid, filled markers) and the validation loss after it
-    (dashed, open markers), one colour per batch size: the last points are the numbers the text quotes."""
+    (dashed, open markers), one colour and marker shape per batch size: the last points are the numbers the
+    text quotes."""
     fig, ax = subplots(figsize=(9, 3.6), adjust=dict(left=0.08, right=0.66, bottom=0.14, top=0.88))
     for i, (b, h) in enumerate(zip(result.batch_sizes, result.histories)):
-        color = PALETTE[i % len(PALETTE)]
+        style = run_style(i)
+        color, marker = style["color"], style["marker"]
         epochs = list(range(1, len(h.epoch_train_loss) + 1))
-        ax.plot(epochs, h.epoch_train_loss, "o-", color=color,
+        ax.plot(epochs, h.epoch_train_loss, "-", marker=marker, color=color,
                 label=f"batch {b}: training, last {h.epoch_train_loss[-1]:.4f}")  # fmt: skip
-        ax.plot(epochs[: len(h.epoch_val_loss)], h.epoch_val_loss, "s--", color=color, markerfacecolor="white",
+        ax.plot(epochs[: len(h.epoch_val_loss)], h.epoch_val_loss, "--", marker=marker, color=color,
+                markerfacecolor="white",
                 label=f"batch {b}: validation, last {h.epoch_val_loss[-1]:.4f}")  # fmt: skip
     ax.set_xticks(range(1, max(len(h.epoch_train_loss) for h in result.histories) + 1))
     ax.set_xlabel("epoch")

@@ -39,7 +39,8 @@ def quiz(questions: Sequence[ChoiceExercise], title: str = "Quiz") -> W.VBox:
     for i, q in enumerate(questions):
         choices = W.RadioButtons(options=[(f"{k}) {text}", k) for k, text in q.options.items()], value=None,
                                  layout=W.Layout(width="auto"))  # fmt: skip
-        button = W.Button(description="Check", button_style="info", layout=W.Layout(width="90px"))
+        # the default style: the theme's own button colours (an "info" button's white on cyan is 3.5:1)
+        button = W.Button(description="Check", layout=W.Layout(width="90px"))
         feedback = W.HTML()
 
         def check(_: object, i: int = i, q: ChoiceExercise = q, choices: W.RadioButtons = choices,
@@ -47,9 +48,7 @@ def quiz(questions: Sequence[ChoiceExercise], title: str = "Quiz") -> W.VBox:
             verdict = q.feedback(choices.value if choices.value is not None else ...)
             if verdict.correct is not None:
                 latest[i] = bool(verdict.correct)
-            color = {True: "#009E73", False: "#D55E00", None: "#555555"}[verdict.correct]
-            text = "Pick an option first." if verdict.correct is None else str(verdict)
-            feedback.value = f'<span style="color:{color}">{text}</span>'
+            feedback.value = "<b>Pick an option first.</b>" if verdict.correct is None else verdict.to_html()
             show_score()
 
         button.on_click(check)
