@@ -157,6 +157,10 @@ class Demo:
         manual: add a "Run" button and only run when it is pressed (for slow experiments).
         **controls: the widgets, each named after the setting it controls.
 
+    A change made in the browser is answered a moment later (a few milliseconds), once every change
+    that arrived while the kernel was busy has landed: quick key presses cost one refresh, for the
+    newest settings, never a queue of stale ones. Changes made from code answer at once.
+
     ``demo.update(lr=0.01)`` changes controls from code (as a learner dragging would);
     ``demo.timings`` holds how long each refresh took in the kernel, and ``demo.draw_timings`` the
     part of it spent drawing (the rest is the experiment).
@@ -181,6 +185,8 @@ class Demo:
         self.result: Any = None
         self.error: str | None = None
         self._holding = False
+        self._scheduled = False  # a deferred refresh is waiting (see _on_change)
+        self._changes = 0  # front-end changes received so far
         self._static = ""  # the text/html copy of the current output (see StaticView)
         children: list[W.Widget] = list(controls.values())
         if manual:
@@ -217,13 +223,34 @@ class Demo:
                 self.controls[name].value = value
         finally:
             self._holding = False
+        self._scheduled = False  # a deferred refresh is waiting (see _on_change)
+        self._changes = 0  # front-end changes received so far
         self._static = ""  # the text/html copy of the current output (see StaticView)
         self.refresh()
         return self.result
 
     def _on_change(self, change: dict) -> None:
-        if not self._holding:
-            self.refresh()
+        if self._holding:
+            return
+        loop = _running_loop()
+        if loop is None or not getattr(change.get("owner"), "_property_lock", None):
+            self.refresh()  # a change made from code (or outside a kernel): answer at once
+            return
+        # A change from the front end (ipywidgets applies it under the property lock). The kernel
+        # handles one message per turn of its event loop, so changes that arrived while a refresh
+        # was running are still waiting in its queue: refresh a moment later, and only once every
+        # queued change has landed. The newest settings win; no stale run is ever started.
+        self._changes += 1
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_later(_SETTLE, self._refresh_when_settled, loop, self._changes, time.perf_counter())
+
+    def _refresh_when_settled(self, loop: Any, seen: int, since: float) -> None:
+        if self._changes != seen and time.perf_counter() - since < _MAX_WAIT:  # more changes landed: wait for them
+            loop.call_later(_SETTLE, self._refresh_when_settled, loop, self._changes, since)
+            return
+        self._scheduled = False
+        self.refresh()
 
     def refresh(self) -> None:
         """Run the experiment with the current settings and replace the output in one go."""
@@ -248,6 +275,22 @@ class Demo:
             self._static = static_html(outputs[0]["text"])
         self.output.outputs = tuple(outputs)  # one assignment: the old plot is replaced, never stacked
         self.timings.append(time.perf_counter() - start)
+
+
+_SETTLE = 0.003
+"""Seconds a deferred refresh waits for queued changes (each takes well under a millisecond to land)."""
+_MAX_WAIT = 0.05
+"""However fast changes keep coming, a deferred refresh runs at most this long after the first one."""
+
+
+def _running_loop() -> Any:
+    """The kernel's asyncio event loop while it handles a message, else None (plain Python, tests)."""
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def render(fig: Figure) -> tuple[bytes, list[str]]:

@@ -45,6 +45,31 @@ def test_fifty_rapid_changes_end_on_the_last_setting_with_one_plot():
     assert len(_images(demo)) == 1 and demo.error is None
 
 
+def test_quick_front_end_changes_run_only_the_newest_settings():
+    """As in a kernel: each change from the browser lands in its own turn of the event loop, applied
+    by ``set_state`` (what ipywidgets does with a comm message); twenty of them within milliseconds."""
+    import asyncio
+
+    demo = _demo()
+    slider = demo.controls["epochs"]
+    values = [1 + (i * 7) % 9 for i in range(19)] + [4]
+
+    async def twenty_quick_changes():
+        for value in values:
+            slider.set_state({"value": value})
+            await asyncio.sleep(0)  # the next message is handled in the next turn
+        assert len(demo.timings) == 1  # nothing ran yet: the refresh waits until the changes settle
+        slider.value = 3  # a change from code, inside the kernel's loop, still answers at once
+        assert len(demo.timings) == 2 and "epochs=3 " in _text(demo)
+        slider.set_state({"value": values[-1]})
+        await asyncio.sleep(0.3)
+
+    asyncio.run(twenty_quick_changes())
+    assert len(demo.timings) == 3  # the first picture, the code's change, and one for the newest settings
+    assert _text(demo).startswith("batch_size=32 lr=0.001 epochs=4 ") and demo.result.history.epochs == 4
+    assert len(_images(demo)) == 1
+
+
 def test_update_sets_several_controls_and_runs_once():
     demo = _demo()
     demo.update(batch_size=64, lr=0.01)
