@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from .checks import check_int
 from .data import POWERS_OF_TWO
 from .plots import figure_to_png
 
@@ -155,6 +157,7 @@ class Demo:
             when the result has a history).
         fixed: settings passed on every run that have no control.
         manual: add a "Run" button and only run when it is pressed (for slow experiments).
+        cache_size: how many settings' pictures to keep, so that going back to one is instant (0: none).
         **controls: the widgets, each named after the setting it controls.
 
     A change made in the browser is answered a moment later (a few milliseconds), once every change
@@ -174,12 +177,15 @@ class Demo:
         describe: Callable[[Any], str] | None = None,
         fixed: dict[str, Any] | None = None,
         manual: bool = False,
+        cache_size: int = 16,
         **controls: W.ValueWidget,
     ) -> None:
         self.run, self.draw, self.describe = run, draw, describe or _default_describe
         self.fixed = dict(fixed or {})  # captured now: later notebook cells cannot change it
         self.controls = controls
         self.output = W.Output(layout=W.Layout(min_height="120px"))
+        self.cache_size = check_int("cache_size", cache_size, minimum=0)
+        self._cache: OrderedDict[tuple, tuple] = OrderedDict()  # settings -> (result, outputs, static copy)
         self.timings: list[float] = []
         self.draw_timings: list[float] = []
         self.result: Any = None
@@ -252,11 +258,24 @@ class Demo:
         self._scheduled = False
         self.refresh()
 
-    def refresh(self) -> None:
-        """Run the experiment with the current settings and replace the output in one go."""
+    def refresh(self, *, use_cache: bool = True) -> None:
+        """Run the experiment with the current settings and replace the output in one go.
+
+        Settings seen before (among the last ``cache_size``) show their stored picture at once: the
+        runs are seeded, so they would draw the same pixels. ``use_cache=False`` always runs and draws
+        (the bench measures that).
+        """
         start = time.perf_counter()
         settings = self.settings
         readout = " ".join(f"{name}={_format(value)}" for name, value in settings.items()) + " "
+        key = _cache_key(settings)
+        if use_cache and key is not None and key in self._cache:
+            self._cache.move_to_end(key)
+            self.result, outputs, self._static = self._cache[key]
+            self.error = None
+            self.output.outputs = outputs
+            self.timings.append(time.perf_counter() - start)
+            return
         outputs: list[dict] = []
         try:
             self.result = self.run(**settings, **self.fixed)
@@ -268,6 +287,10 @@ class Demo:
             shown = f"{readout}\n{text}\n" if text else f"{readout}\n"
             outputs = [stream_output(shown), image_output(png)]
             self._static = static_html(shown, png, alt_text(titles, shown), NOTE)
+            if self.cache_size and key is not None:
+                self._cache[key] = (self.result, tuple(outputs), self._static)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)  # forget the least recently shown setting
         except Exception as exc:  # a learner's setting must never break the demo
             plt.close("all")
             self.result, self.error = None, f"{type(exc).__name__}: {exc}"
@@ -281,6 +304,16 @@ _SETTLE = 0.003
 """Seconds a deferred refresh waits for queued changes (each takes well under a millisecond to land)."""
 _MAX_WAIT = 0.05
 """However fast changes keep coming, a deferred refresh runs at most this long after the first one."""
+
+
+def _cache_key(settings: dict[str, Any]) -> tuple | None:
+    """Settings as a dictionary key; floats to 12 digits (keyboard steps carry rounding noise: 0.9000000000000001)."""
+    key = tuple((name, float(f"{v:.12g}") if isinstance(v, float) else v) for name, v in settings.items())
+    try:
+        hash(key)
+    except TypeError:  # a control whose value cannot be a key (a list, say): never cached
+        return None
+    return key
 
 
 def _running_loop() -> Any:

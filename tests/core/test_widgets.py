@@ -70,6 +70,28 @@ def test_quick_front_end_changes_run_only_the_newest_settings():
     assert len(_images(demo)) == 1
 
 
+def test_settings_seen_before_show_their_stored_picture_without_running():
+    calls = []
+
+    def counted(epochs):
+        calls.append(epochs)
+        return minimal_example(epochs=epochs)
+
+    demo = Demo(counted, plot_history, cache_size=2, epochs=epochs_slider(1))
+    first = _images(demo)
+    demo.update(epochs=2)
+    demo.update(epochs=1)  # seen: no run, the same picture and readout as the first time
+    assert calls == [1, 2] and _images(demo) == first and _text(demo).startswith("epochs=1 ")
+    assert demo.result.history.epochs == 1
+    demo.update(epochs=3)
+    demo.update(epochs=2)  # pushed out of the two-entry cache by 1 and 3: runs again
+    assert calls == [1, 2, 3, 2]
+    demo.refresh(use_cache=False)
+    assert calls == [1, 2, 3, 2, 2]
+    with pytest.raises(ValueError, match="cache_size"):
+        Demo(counted, plot_history, cache_size=-1, epochs=epochs_slider(1))
+
+
 def test_update_sets_several_controls_and_runs_once():
     demo = _demo()
     demo.update(batch_size=64, lr=0.01)
