@@ -285,8 +285,9 @@ class Demo:
             self.draw_timings.append(time.perf_counter() - drawing)
             self.error = None
             shown = f"{readout}\n{text}\n" if text else f"{readout}\n"
-            outputs = [stream_output(shown), image_output(png)]
-            self._static = static_html(shown, png, alt_text(titles, shown), NOTE)
+            alt = alt_text(titles, shown)
+            outputs = [stream_output(shown), image_output(png, alt)]
+            self._static = static_html(shown, png, alt, NOTE)
             if self.cache_size and key is not None:
                 self._cache[key] = (self.result, tuple(outputs), self._static)
                 while len(self._cache) > self.cache_size:
@@ -345,10 +346,18 @@ def stream_output(text: str) -> dict:
     return {"output_type": "stream", "name": "stdout", "text": text}
 
 
-def image_output(png: bytes) -> dict:
-    """An output showing a PNG picture, for an ``Output`` widget's ``outputs``."""
+def image_output(png: bytes, alt: str = "") -> dict:
+    """An output showing a PNG picture with ``alt`` text, for an ``Output`` widget's ``outputs``.
+
+    JupyterLab (4.6) draws ``image/png`` without alt text whatever the metadata says, so the picture
+    also comes as ``text/html`` (an ``<img alt=...>``, which front ends prefer to the PNG); nbconvert
+    reads the PNG's ``alt`` metadata.
+    """
+    data = base64.b64encode(png).decode("ascii")
+    alt = " ".join(alt.split())
     return {
         "output_type": "display_data",
-        "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<plot>"},
-        "metadata": {},
-    }
+        "data": {"text/html": f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">',
+                 "image/png": data, "text/plain": "<plot>"},
+        "metadata": {"image/png": {"alt": alt}} if alt else {},
+    }  # fmt: skip

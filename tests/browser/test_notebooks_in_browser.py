@@ -181,6 +181,8 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
                 seconds, text = _wait_for_redraw(page, out, old, label, shown)
                 timings["redraw"].append(time.perf_counter() - t0)
                 assert out.locator("img").count() == 1 and "could not run" not in text
+                alt = out.locator("img").first.get_attribute("alt") or ""
+                assert f"{label}=" in alt, f"the live picture's alt text does not name the settings: {alt!r}"
 
         if demos.count():  # 20 quick changes of one slider: the last one wins, one plot, no error
             demo = demos.first

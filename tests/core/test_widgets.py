@@ -26,6 +26,19 @@ def test_demo_shows_readout_result_and_one_plot():
     assert len(_images(demo)) == 1
 
 
+def test_the_live_picture_has_the_alt_text_of_the_static_copy():
+    import html
+
+    demo = _demo()
+    (image,) = _images(demo)
+    alt = image["metadata"]["image/png"]["alt"]
+    assert "batch_size=32 lr=0.001 epochs=2" in alt
+    shown = f'alt="{html.escape(alt)}"'
+    assert shown in image["data"]["text/html"]  # what JupyterLab shows: an <img> with this alt text
+    assert image["data"]["image/png"] in image["data"]["text/html"]
+    assert shown in demo.widget._repr_mimebundle_()["text/html"]  # the same alt text as the static copy
+
+
 def test_moving_a_slider_reruns_training():
     demo = _demo()
     demo.controls["batch_size"].value = 128
