@@ -29,6 +29,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from .blit import Frame
 from .checks import check_int
 from .data import POWERS_OF_TWO
 from .plots import figure_to_png
@@ -152,7 +153,8 @@ class Demo:
 
     Args:
         run: the experiment; called with the controls' values (by their names) and ``fixed``.
-        draw: turns the result into a matplotlib Figure.
+        draw: turns the result into a matplotlib Figure, or is a :class:`~course_utils.blit.BlitFigure`
+            (fixed axes, only the data redrawn: much faster) that turns it into a Frame.
         describe: turns the result into one line of text (default: ``result.history.summary()``
             when the result has a history).
         fixed: settings passed on every run that have no control.
@@ -172,7 +174,7 @@ class Demo:
     def __init__(
         self,
         run: Callable[..., Any],
-        draw: Callable[[Any], Figure],
+        draw: Callable[[Any], Figure | Frame],
         *,
         describe: Callable[[Any], str] | None = None,
         fixed: dict[str, Any] | None = None,
@@ -281,7 +283,8 @@ class Demo:
             self.result = self.run(**settings, **self.fixed)
             text = self.describe(self.result)
             drawing = time.perf_counter()
-            png, titles = render(self.draw(self.result))
+            picture = self.draw(self.result)  # a Figure, or a Frame from a BlitFigure (already PNG)
+            png, titles = (picture.png, picture.titles) if isinstance(picture, Frame) else render(picture)
             self.draw_timings.append(time.perf_counter() - drawing)
             self.error = None
             shown = f"{readout}\n{text}\n" if text else f"{readout}\n"
