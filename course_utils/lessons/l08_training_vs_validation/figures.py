@@ -286,8 +286,11 @@ def fit_picture() -> FitPicture:
 
 
 def _level_line(gx: torch.Tensor, gy: torch.Tensor, p1: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """The 0.5 contour of ``p1`` as one polyline (pieces separated by NaN); empty if p1 never crosses 0.5."""
-    if not 0 < float(p1.min()) < 0.5 < float(p1.max()):
+    """The 0.5 contour of ``p1`` as one polyline (pieces separated by NaN); empty if p1 never crosses 0.5.
+
+    (A confident model's probabilities reach exactly 0 and 1: its boundary is drawn all the same.)
+    """
+    if not float(p1.min()) < 0.5 < float(p1.max()):
         return np.array([]), np.array([])
     pieces = contour_generator(gx.numpy(), gy.numpy(), p1.numpy()).lines(0.5)
     if not pieces:
