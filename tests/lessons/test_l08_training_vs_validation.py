@@ -264,3 +264,10 @@ def test_the_demo_picture_keeps_its_axes_and_shows_extremes_inside_them():
               for png in (picture(start).png, picture.full_redraw(start))]  # fmt: skip
     assert not picture.clip_text.get_visible() and not picture.stop_line.get_visible()
     assert np.abs(pixels[0] - pixels[1]).mean() < 1.0  # the blitted frame is the fully drawn picture
+
+
+def test_the_demo_start_shows_the_validation_loss_turning_upwards():
+    """The notebook: the demo starts at 60 epochs, "enough to see the validation loss turn upwards"."""
+    r = fit_report(fit_moons(width=64, depth=2, n_train=100, epochs=60, label_noise=0.1))
+    assert r["best_epoch"] < 40 and r["last_val_loss"] > 1.2 * r["best_val_loss"]
+    assert r["last_train_loss"] < r["best_train_loss"]  # the training loss kept falling all the while
