@@ -6,6 +6,10 @@ controls with: a readout of the settings used (``batch_size=32 lr=0.001 ...``), 
 result, and the new plot. A failing setting shows its error message instead of a plot, and the
 demo keeps working.
 
+Made to answer at once: quick changes from the browser cost one refresh, for the newest settings
+(never a queue of stale ones); settings seen before show their stored picture; a picture drawn by
+a :class:`~course_utils.blit.BlitFigure` redraws only its data on fixed axes.
+
 Where there is no widget manager (GitHub, nbconvert, the course's website), a widget shows
 nothing. So every demo is displayed as a :class:`StaticView`: next to the live widget, its output
 holds a ``text/html`` copy of the current readout and picture (with alt text). JupyterLab, Colab
