@@ -119,3 +119,5 @@ def pytest_terminal_summary(terminalreporter):
     if redraws:
         write(f"  all controls: median {statistics.median(redraws):.2f} s, worst {max(redraws):.2f} s "
               f"over {len(redraws)} changes")  # fmt: skip
+    write("  targets (issue 17, reported here, never asserted): change -> redraw median <= 0.15 s over all controls "
+          "and <= 0.25 s in every notebook; 20 quick presses settle <= 1 s after the last")
