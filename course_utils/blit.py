@@ -106,6 +106,10 @@ class BlitFigure:
         self.artists.append(artist)
         return artist
 
+    def invalidate(self) -> None:
+        """The static parts changed (say, a curve every setting shares): draw the background anew next frame."""
+        self._background = None
+
     def __call__(self, result: Any) -> Frame:
         self.update(result)
         return Frame(self.frame(), figure_titles(self.fig))
