@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"highest kernel peak: {worst:.0f} MB (Binder limit 2048 MB, course target 700 MB)")
         return 0 if worst < 2048 else 1
 
+    from .training import drawing_floor
+
+    floor = drawing_floor()  # first, so that every demo's drawing part is compared with this run's floor
     if not args.skip_notebooks:
         total = 0.0
         for path in notebooks:
@@ -64,16 +67,18 @@ def main(argv: list[str] | None = None) -> int:
                                       True))  # fmt: skip
                 results.append(_entry(f"notebook {stem}: {d['demo']} update median, drawing part",
                                       d["draw_median"] * 1000, "ms", "(report)", True))  # fmt: skip
+                share = d["draw_median"] / floor
+                results.append(_entry(f"notebook {stem}: {d['demo']} drawing part / matplotlib floor", share, "x",
+                                      "<= 0.5", share <= 0.5 and not d["error"]))  # fmt: skip
         if not args.only:
             results.append(_entry("whole course: run time", total, "s", "<= 180", total <= 180))
 
     import torch
 
-    from .training import batching_speedup, drawing_floor, live_view_costs, loop_ratio
+    from .training import batching_speedup, live_view_costs, loop_ratio
 
     torch.set_num_threads(1)  # as every notebook does (setup())
 
-    floor = drawing_floor()
     results.append(_entry("matplotlib floor: redraw a bare two-panel figure to PNG (data only)", floor * 1000, "ms",
                           "(report)", True))  # fmt: skip
 

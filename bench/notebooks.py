@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 
 # Appended to a notebook after it ran: refresh every Demo it created 10 times at its current
-# (default) settings and report the kernel-side time of each refresh.
+# (default) settings, cold (never from the demo's cache), and report the kernel-side time of each refresh.
 DEMO_PROBE = """
 import gc as _gc, json as _json, time as _time
 from course_utils.widgets import Demo as _Demo
@@ -21,7 +21,7 @@ _found = []
 for _d in [o for o in _gc.get_objects() if type(o) is _Demo]:  # type(): dead weak proxies (tqdm) raise on isinstance
     _t = []
     for _ in range(10):
-        _s = _time.perf_counter(); _d.refresh(); _t.append(_time.perf_counter() - _s)
+        _s = _time.perf_counter(); _d.refresh(use_cache=False); _t.append(_time.perf_counter() - _s)
     _found.append({"demo": getattr(_d.run, "__name__", "demo") + "(" + ", ".join(_d.controls) + ")", "seconds": _t,
                    "draw_seconds": _d.draw_timings[-10:], "error": _d.error})
 print("BENCH_DEMOS " + _json.dumps(_found))

@@ -6,6 +6,10 @@ controls with: a readout of the settings used (``batch_size=32 lr=0.001 ...``), 
 result, and the new plot. A failing setting shows its error message instead of a plot, and the
 demo keeps working.
 
+Made to answer at once: quick changes from the browser cost one refresh, for the newest settings
+(never a queue of stale ones); settings seen before show their stored picture; a picture drawn by
+a :class:`~course_utils.blit.BlitFigure` redraws only its data on fixed axes.
+
 Where there is no widget manager (GitHub, nbconvert, the course's website), a widget shows
 nothing. So every demo is displayed as a :class:`StaticView`: next to the live widget, its output
 holds a ``text/html`` copy of the current readout and picture (with alt text). JupyterLab, Colab
@@ -21,6 +25,7 @@ from __future__ import annotations
 import base64
 import html
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +33,8 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from .blit import Frame
+from .checks import check_int
 from .data import POWERS_OF_TWO
 from .plots import figure_to_png
 
@@ -150,12 +157,18 @@ class Demo:
 
     Args:
         run: the experiment; called with the controls' values (by their names) and ``fixed``.
-        draw: turns the result into a matplotlib Figure.
+        draw: turns the result into a matplotlib Figure, or is a :class:`~course_utils.blit.BlitFigure`
+            (fixed axes, only the data redrawn: much faster) that turns it into a Frame.
         describe: turns the result into one line of text (default: ``result.history.summary()``
             when the result has a history).
         fixed: settings passed on every run that have no control.
         manual: add a "Run" button and only run when it is pressed (for slow experiments).
+        cache_size: how many settings' pictures to keep, so that going back to one is instant (0: none).
         **controls: the widgets, each named after the setting it controls.
+
+    A change made in the browser is answered a moment later (a few milliseconds), once every change
+    that arrived while the kernel was busy has landed: quick key presses cost one refresh, for the
+    newest settings, never a queue of stale ones. Changes made from code answer at once.
 
     ``demo.update(lr=0.01)`` changes controls from code (as a learner dragging would);
     ``demo.timings`` holds how long each refresh took in the kernel, and ``demo.draw_timings`` the
@@ -165,22 +178,27 @@ class Demo:
     def __init__(
         self,
         run: Callable[..., Any],
-        draw: Callable[[Any], Figure],
+        draw: Callable[[Any], Figure | Frame],
         *,
         describe: Callable[[Any], str] | None = None,
         fixed: dict[str, Any] | None = None,
         manual: bool = False,
+        cache_size: int = 16,
         **controls: W.ValueWidget,
     ) -> None:
         self.run, self.draw, self.describe = run, draw, describe or _default_describe
         self.fixed = dict(fixed or {})  # captured now: later notebook cells cannot change it
         self.controls = controls
         self.output = W.Output(layout=W.Layout(min_height="120px"))
+        self.cache_size = check_int("cache_size", cache_size, minimum=0)
+        self._cache: OrderedDict[tuple, tuple] = OrderedDict()  # settings -> (result, outputs, static copy)
         self.timings: list[float] = []
         self.draw_timings: list[float] = []
         self.result: Any = None
         self.error: str | None = None
         self._holding = False
+        self._scheduled = False  # a deferred refresh is waiting (see _on_change)
+        self._changes = 0  # front-end changes received so far
         self._static = ""  # the text/html copy of the current output (see StaticView)
         children: list[W.Widget] = list(controls.values())
         if manual:
@@ -217,30 +235,70 @@ class Demo:
                 self.controls[name].value = value
         finally:
             self._holding = False
+        self._scheduled = False  # a deferred refresh is waiting (see _on_change)
+        self._changes = 0  # front-end changes received so far
         self._static = ""  # the text/html copy of the current output (see StaticView)
         self.refresh()
         return self.result
 
     def _on_change(self, change: dict) -> None:
-        if not self._holding:
-            self.refresh()
+        if self._holding:
+            return
+        loop = _running_loop()
+        if loop is None or not getattr(change.get("owner"), "_property_lock", None):
+            self.refresh()  # a change made from code (or outside a kernel): answer at once
+            return
+        # A change from the front end (ipywidgets applies it under the property lock). The kernel
+        # handles one message per turn of its event loop, so changes that arrived while a refresh
+        # was running are still waiting in its queue: refresh a moment later, and only once every
+        # queued change has landed. The newest settings win; no stale run is ever started.
+        self._changes += 1
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_later(_SETTLE, self._refresh_when_settled, loop, self._changes, time.perf_counter())
 
-    def refresh(self) -> None:
-        """Run the experiment with the current settings and replace the output in one go."""
+    def _refresh_when_settled(self, loop: Any, seen: int, since: float) -> None:
+        if self._changes != seen and time.perf_counter() - since < _MAX_WAIT:  # more changes landed: wait for them
+            loop.call_later(_SETTLE, self._refresh_when_settled, loop, self._changes, since)
+            return
+        self._scheduled = False
+        self.refresh()
+
+    def refresh(self, *, use_cache: bool = True) -> None:
+        """Run the experiment with the current settings and replace the output in one go.
+
+        Settings seen before (among the last ``cache_size``) show their stored picture at once: the
+        runs are seeded, so they would draw the same pixels. ``use_cache=False`` always runs and draws
+        (the bench measures that).
+        """
         start = time.perf_counter()
         settings = self.settings
         readout = " ".join(f"{name}={_format(value)}" for name, value in settings.items()) + " "
+        key = _cache_key(settings)
+        if use_cache and key is not None and key in self._cache:
+            self._cache.move_to_end(key)
+            self.result, outputs, self._static = self._cache[key]
+            self.error = None
+            self.output.outputs = outputs
+            self.timings.append(time.perf_counter() - start)
+            return
         outputs: list[dict] = []
         try:
             self.result = self.run(**settings, **self.fixed)
             text = self.describe(self.result)
             drawing = time.perf_counter()
-            png, titles = render(self.draw(self.result))
+            picture = self.draw(self.result)  # a Figure, or a Frame from a BlitFigure (already PNG)
+            png, titles = (picture.png, picture.titles) if isinstance(picture, Frame) else render(picture)
             self.draw_timings.append(time.perf_counter() - drawing)
             self.error = None
             shown = f"{readout}\n{text}\n" if text else f"{readout}\n"
-            outputs = [stream_output(shown), image_output(png)]
-            self._static = static_html(shown, png, alt_text(titles, shown), NOTE)
+            alt = alt_text(titles, shown)
+            outputs = [stream_output(shown), image_output(png, alt)]
+            self._static = static_html(shown, png, alt, NOTE)
+            if self.cache_size and key is not None:
+                self._cache[key] = (self.result, tuple(outputs), self._static)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)  # forget the least recently shown setting
         except Exception as exc:  # a learner's setting must never break the demo
             plt.close("all")
             self.result, self.error = None, f"{type(exc).__name__}: {exc}"
@@ -248,6 +306,32 @@ class Demo:
             self._static = static_html(outputs[0]["text"])
         self.output.outputs = tuple(outputs)  # one assignment: the old plot is replaced, never stacked
         self.timings.append(time.perf_counter() - start)
+
+
+_SETTLE = 0.003
+"""Seconds a deferred refresh waits for queued changes (each takes well under a millisecond to land)."""
+_MAX_WAIT = 0.05
+"""However fast changes keep coming, a deferred refresh runs at most this long after the first one."""
+
+
+def _cache_key(settings: dict[str, Any]) -> tuple | None:
+    """Settings as a dictionary key; floats to 12 digits (keyboard steps carry rounding noise: 0.9000000000000001)."""
+    key = tuple((name, float(f"{v:.12g}") if isinstance(v, float) else v) for name, v in settings.items())
+    try:
+        hash(key)
+    except TypeError:  # a control whose value cannot be a key (a list, say): never cached
+        return None
+    return key
+
+
+def _running_loop() -> Any:
+    """The kernel's asyncio event loop while it handles a message, else None (plain Python, tests)."""
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def render(fig: Figure) -> tuple[bytes, list[str]]:
@@ -269,10 +353,18 @@ def stream_output(text: str) -> dict:
     return {"output_type": "stream", "name": "stdout", "text": text}
 
 
-def image_output(png: bytes) -> dict:
-    """An output showing a PNG picture, for an ``Output`` widget's ``outputs``."""
+def image_output(png: bytes, alt: str = "") -> dict:
+    """An output showing a PNG picture with ``alt`` text, for an ``Output`` widget's ``outputs``.
+
+    JupyterLab (4.6) draws ``image/png`` without alt text whatever the metadata says, so the picture
+    also comes as ``text/html`` (an ``<img alt=...>``, which front ends prefer to the PNG); nbconvert
+    reads the PNG's ``alt`` metadata.
+    """
+    data = base64.b64encode(png).decode("ascii")
+    alt = " ".join(alt.split())
     return {
         "output_type": "display_data",
-        "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<plot>"},
-        "metadata": {},
-    }
+        "data": {"text/html": f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">',
+                 "image/png": data, "text/plain": "<plot>"},
+        "metadata": {"image/png": {"alt": alt}} if alt else {},
+    }  # fmt: skip

@@ -113,7 +113,11 @@ def pytest_terminal_summary(terminalreporter):
         r = t.get("redraw", [])
         redraws += r
         med = f"{statistics.median(r):.2f} / {max(r):.2f}" if r else "-"
-        write(f"  {name:<40} {t['open_run_all']:6.1f} | {med:>12} | {t.get('rapid', float('nan')):.1f}")
+        rapid = (f"{t['rapid']:.1f} s, settled {t['rapid_after_last']:.2f} s after the last press, "
+                 f"{t['rapid_pictures']} pictures") if "rapid" in t else "-"
+        write(f"  {name:<40} {t['open_run_all']:6.1f} | {med:>12} | {rapid}")
     if redraws:
         write(f"  all controls: median {statistics.median(redraws):.2f} s, worst {max(redraws):.2f} s "
               f"over {len(redraws)} changes")  # fmt: skip
+    write("  targets (issue 17, reported here, never asserted): change -> redraw median <= 0.15 s over all controls "
+          "and <= 0.25 s in every notebook; 20 quick presses settle <= 1 s after the last")

@@ -21,6 +21,17 @@ ALL_PROMPTS_NUMBERED = """() => {
 }"""
 
 
+COUNT_PICTURES = """o => {
+  o.__tllPictures = 0;
+  const seen = new Set([...o.querySelectorAll('img')].map(i => i.src));
+  new MutationObserver(() => {
+    for (const img of o.querySelectorAll('img')) {
+      if (!seen.has(img.src)) { seen.add(img.src); o.__tllPictures += 1; }
+    }
+  }).observe(o, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+}"""
+
+
 def _menu(page, menu: str, item: str) -> None:
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
@@ -170,6 +181,8 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
                 seconds, text = _wait_for_redraw(page, out, old, label, shown)
                 timings["redraw"].append(time.perf_counter() - t0)
                 assert out.locator("img").count() == 1 and "could not run" not in text
+                alt = out.locator("img").first.get_attribute("alt") or ""
+                assert f"{label}=" in alt, f"the live picture's alt text does not name the settings: {alt!r}"
 
         if demos.count():  # 20 quick changes of one slider: the last one wins, one plot, no error
             demo = demos.first
@@ -180,14 +193,17 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
                 handle = slider.locator(".noUi-handle").first
                 handle.focus()
                 up, down = ("ArrowLeft", "ArrowRight") if _at_max(handle) else ("ArrowRight", "ArrowLeft")
+                out.evaluate(COUNT_PICTURES)  # counts every new picture the output shows from now on
                 t0 = time.perf_counter()
                 for k in range(20):
                     page.keyboard.press(up if k % 2 == 0 else down)
                 page.keyboard.press(up)  # ends one notch away from where it started: the output must change
+                t_last = time.perf_counter()
                 page.wait_for_timeout(100)
                 final = slider.locator(".widget-readout").first.inner_text().strip()
                 label = slider.locator("label").first.inner_text().strip()
                 _, text = _wait_for_redraw(page, out, old, label, final, timeout=120)
+                settled = time.perf_counter()
                 page.locator("#jp-main-statusbar").get_by_text(re.compile(r"\(ipykernel\) \| Idle")).wait_for(
                     timeout=120_000)  # fmt: skip
                 text, _ = _output_state(out)
@@ -196,6 +212,8 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
                     f"the slider read {final} after the presses and reads {now} now; the picture shows:\n{text}")
                 assert out.locator("img").count() == 1 and "could not run" not in text
                 timings["rapid"] = time.perf_counter() - t0
+                timings["rapid_after_last"] = settled - t_last
+                timings["rapid_pictures"] = out.evaluate("o => o.__tllPictures")
 
         steppers = body.locator(".tll-step-through")
         for i in range(steppers.count()):

@@ -26,6 +26,19 @@ def test_demo_shows_readout_result_and_one_plot():
     assert len(_images(demo)) == 1
 
 
+def test_the_live_picture_has_the_alt_text_of_the_static_copy():
+    import html
+
+    demo = _demo()
+    (image,) = _images(demo)
+    alt = image["metadata"]["image/png"]["alt"]
+    assert "batch_size=32 lr=0.001 epochs=2" in alt
+    shown = f'alt="{html.escape(alt)}"'
+    assert shown in image["data"]["text/html"]  # what JupyterLab shows: an <img> with this alt text
+    assert image["data"]["image/png"] in image["data"]["text/html"]
+    assert shown in demo.widget._repr_mimebundle_()["text/html"]  # the same alt text as the static copy
+
+
 def test_moving_a_slider_reruns_training():
     demo = _demo()
     demo.controls["batch_size"].value = 128
@@ -43,6 +56,53 @@ def test_fifty_rapid_changes_end_on_the_last_setting_with_one_plot():
     last_batch, last_epochs = sizes[(49 * 3) % len(sizes)], 1 + 49 % 2
     assert _text(demo).startswith(f"batch_size={last_batch} lr=0.001 epochs={last_epochs} ")
     assert len(_images(demo)) == 1 and demo.error is None
+
+
+def test_quick_front_end_changes_run_only_the_newest_settings():
+    """As in a kernel: each change from the browser lands in its own turn of the event loop, applied
+    by ``set_state`` (what ipywidgets does with a comm message); twenty of them within milliseconds."""
+    import asyncio
+
+    demo = _demo()
+    slider = demo.controls["epochs"]
+    values = [1 + (i * 7) % 9 for i in range(19)] + [4]
+
+    async def twenty_quick_changes():
+        for value in values:
+            slider.set_state({"value": value})
+            await asyncio.sleep(0)  # the next message is handled in the next turn
+        assert len(demo.timings) == 1  # nothing ran yet: the refresh waits until the changes settle
+        slider.value = 3  # a change from code, inside the kernel's loop, still answers at once
+        assert len(demo.timings) == 2 and "epochs=3 " in _text(demo)
+        slider.set_state({"value": values[-1]})
+        await asyncio.sleep(0.3)
+
+    asyncio.run(twenty_quick_changes())
+    assert len(demo.timings) == 3  # the first picture, the code's change, and one for the newest settings
+    assert _text(demo).startswith("batch_size=32 lr=0.001 epochs=4 ") and demo.result.history.epochs == 4
+    assert len(_images(demo)) == 1
+
+
+def test_settings_seen_before_show_their_stored_picture_without_running():
+    calls = []
+
+    def counted(epochs):
+        calls.append(epochs)
+        return minimal_example(epochs=epochs)
+
+    demo = Demo(counted, plot_history, cache_size=2, epochs=epochs_slider(1))
+    first = _images(demo)
+    demo.update(epochs=2)
+    demo.update(epochs=1)  # seen: no run, the same picture and readout as the first time
+    assert calls == [1, 2] and _images(demo) == first and _text(demo).startswith("epochs=1 ")
+    assert demo.result.history.epochs == 1
+    demo.update(epochs=3)
+    demo.update(epochs=2)  # pushed out of the two-entry cache by 1 and 3: runs again
+    assert calls == [1, 2, 3, 2]
+    demo.refresh(use_cache=False)
+    assert calls == [1, 2, 3, 2, 2]
+    with pytest.raises(ValueError, match="cache_size"):
+        Demo(counted, plot_history, cache_size=-1, epochs=epochs_slider(1))
 
 
 def test_update_sets_several_controls_and_runs_once():

@@ -475,3 +475,18 @@ def test_notebook_claims_in_place_updates_backward_twice_and_q2():
     q2.zero_grad()
     nn.functional.cross_entropy(q2(X[:32]), y[:32]).backward()
     assert torch.allclose(two, 2 * q2[4].weight.grad)  # Q2 (b): twice the gradient of the mean over all 32
+
+
+def test_the_zero_grad_demo_picture_keeps_its_axes_and_marks_runs_off_them():
+    from course_utils.lessons.l03_gradients_and_updates.figures import ZERO_GRAD_LIMITS, zero_grad_picture
+
+    picture = zero_grad_picture()
+    frame = picture(zero_grad_comparison(lr=10.0, epochs=50))  # both runs blow up
+    assert [ax.get_ylim() for ax in picture.axes] == [pytest.approx(v) for v in ZERO_GRAD_LIMITS.values()]
+    assert all(note.get_visible() for note in picture.notes.values()) and picture.stop_text.get_visible()
+    assert "diverged at step" in picture.stop_text.get_text() and frame.titles[0].startswith("y = w x + b")
+    picture(zero_grad_comparison(lr=0.05, epochs=25))  # the notebook's start: everything inside the axes
+    assert not any(note.get_visible() for note in picture.notes.values()) and not picture.stop_text.get_visible()
+    assert all(ax.get_xlim() == (0, 201) for ax in picture.axes)
+    with pytest.raises(TypeError, match="zero_grad_comparison"):
+        picture(None)

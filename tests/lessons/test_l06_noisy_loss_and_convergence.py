@@ -366,3 +366,31 @@ def test_q5_hints_lead_to_state_stop():
     from course_utils.lessons.l06_noisy_loss_and_convergence import ch06
 
     assert len(ch06.q5.hints) == 2 and "state.stop" in ch06.q5.solution_text
+
+
+def test_the_patience_demo_picture_redraws_only_the_rule_on_the_shared_curves():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from course_utils.lessons.l06_noisy_loss_and_convergence.experiments import plateau_on_run
+    from course_utils.lessons.l06_noisy_loss_and_convergence.figures import plateau_picture
+
+    val = [1.0, 0.8, 0.7, 0.65, 0.66, 0.64, 0.645, 0.65, 0.66, 0.64, 0.67, 0.68]
+    train = [0.9 - 0.05 * e for e in range(len(val))]
+    picture = plateau_picture(floor=0.5)
+    stopped = plateau_on_run(patience=2, min_delta=0.01, val_loss=val, train_loss=train)
+    frame = picture(stopped)
+    assert stopped[0].stop_epoch is not None and picture.stop_line.get_visible() and picture.span.get_visible()
+    assert frame.titles == ["early stopping rule: patience=2, min_delta=0.01"]
+    limits = picture.ax.get_xlim(), picture.ax.get_ylim()
+    never = plateau_on_run(patience=12, val_loss=val, train_loss=train)
+    picture(never)
+    assert not picture.stop_line.get_visible() and "never runs out" in picture.note.get_text()
+    assert (picture.ax.get_xlim(), picture.ax.get_ylim()) == limits  # the same axes for every setting
+    pixels = [np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+              for png in (picture(stopped).png, picture.full_redraw(stopped))]  # fmt: skip
+    assert np.abs(pixels[0] - pixels[1]).mean() < 1.0
+    with pytest.raises(TypeError, match="detect_plateau"):
+        picture(None)

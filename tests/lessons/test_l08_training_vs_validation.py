@@ -239,3 +239,35 @@ def test_claim_of_q4_clean_labels_still_overfit():
     clean = fit_report(fit_moons(width=64, depth=2, n_train=100, epochs=300, label_noise=0.0))
     assert clean["last_val_loss"] > 3 * clean["best_val_loss"]  # b) the validation loss rises well above its best
     assert clean["last_train_loss"] < 0.1
+
+
+def test_the_demo_picture_keeps_its_axes_and_shows_extremes_inside_them():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from course_utils.lessons.l08_training_vs_validation.figures import LOSS_LIMITS, fit_picture
+
+    picture = fit_picture()
+    extreme = fit_moons(width=256, depth=3, n_train=25, epochs=400, label_noise=0.0)  # training loss reaches 0
+    frame = picture(extreme)
+    assert picture.right.get_ylim() == pytest.approx(LOSS_LIMITS) and picture.right.get_xlim() == (0, 401)
+    assert picture.clip_text.get_visible()  # losses beyond the axis: drawn at its edge, and said so
+    assert frame.titles[0] == extreme.title and "what the model learned" in frame.titles
+    diverged = fit_moons(lr=50.0, epochs=50)
+    picture(diverged)
+    assert diverged.history.diverged and picture.stop_line.get_visible()
+    assert picture.stop_text.get_text().strip() == diverged.history.stop_reason
+    start = fit_moons()
+    pixels = [np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+              for png in (picture(start).png, picture.full_redraw(start))]  # fmt: skip
+    assert not picture.clip_text.get_visible() and not picture.stop_line.get_visible()
+    assert np.abs(pixels[0] - pixels[1]).mean() < 1.0  # the blitted frame is the fully drawn picture
+
+
+def test_the_demo_start_shows_the_validation_loss_turning_upwards():
+    """The notebook: the demo starts at 60 epochs, "enough to see the validation loss turn upwards"."""
+    r = fit_report(fit_moons(width=64, depth=2, n_train=100, epochs=60, label_noise=0.1))
+    assert r["best_epoch"] < 40 and r["last_val_loss"] > 1.2 * r["best_val_loss"]
+    assert r["last_train_loss"] < r["best_train_loss"]  # the training loss kept falling all the while

@@ -29,8 +29,9 @@ def step_through_demo(lr: float = 0.1, batch_size: int = 8, seed: int = 0) -> W.
         st = state["st"]
         png, titles = render(plot_step_through(st))
         text = f"{st.message}\n\n{st.describe()}\n"
-        output.outputs = (stream_output(text), image_output(png))
-        state["static"] = static_html(text, png, alt_text(titles, st.message), _NOTE)
+        alt = alt_text(titles, st.message)
+        output.outputs = (stream_output(text), image_output(png, alt))
+        state["static"] = static_html(text, png, alt, _NOTE)
 
     def press(phase: str) -> None:
         try:

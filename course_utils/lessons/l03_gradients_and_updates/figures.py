@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ...plots import ALERT_COLOR, PALETTE, subplots
+from ...blit import BlitFigure, clip
+from ...checks import check_int
+from ...plots import ALERT_COLOR, PALETTE, log_axis, subplots
 from .experiments import AdamTrace, Descent1D, GradCheck, LossSlice, ReluActivity, ZeroGradResult
 
-__all__ = ["plot_gradient_check", "plot_relu_activity", "plot_descent_1d", "plot_adam_vs_sgd", "plot_zero_grad"]
+__all__ = ["plot_gradient_check", "plot_relu_activity", "plot_descent_1d", "plot_adam_vs_sgd", "plot_zero_grad",
+           "ZeroGradPicture", "zero_grad_picture", "ZERO_GRAD_LIMITS"]
 
 BLUE, ORANGE, GREEN, RED, PURPLE = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[4]
 # Titles get a fixed position (``y=1.01``): otherwise matplotlib measures every tick label to place them,
@@ -217,3 +221,74 @@ def plot_zero_grad(result: ZeroGradResult) -> Figure:
     fig.suptitle(f"y = w x + b fitted by SGD, lr = {result.lr:g}, batches of 16: the only difference is zero_grad()",
                  fontsize=11, y=0.99)  # fmt: skip
     return fig
+
+
+ZERO_GRAD_LIMITS = {"loss": (0.01, 1e6), "w": (-2.0, 6.0), "grad": (0.01, 1e6)}
+"""The zero_grad demo's fixed y axes: the loss and the gradient's length on log scales, w linear."""
+
+
+class ZeroGradPicture(BlitFigure):
+    """The zero_grad demo's picture, as :func:`plot_zero_grad` draws it, with axes fixed over every
+    setting of its sliders (up to ``max_steps`` steps; ``ZERO_GRAD_LIMITS``), only the data redrawn.
+    Values beyond an axis (a blown-up run) are drawn along its edge, with a note in that panel."""
+
+    def __init__(self, max_steps: int = 200) -> None:
+        self.max_steps = check_int("max_steps", max_steps, minimum=1)
+        super().__init__(figsize=(11.5, 3.9))
+
+    def build(self, fig: Figure) -> None:
+        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.14, top=0.76, wspace=0.32)
+        self.axes = fig.subplots(1, 3)
+        titles = {"loss": "loss", "w": "the weight w", "grad": "what step() is handed"}
+        labels = {"loss": "loss of the batch (log scale)", "w": "w (slope of the fitted line)",
+                  "grad": "length of .grad at step() (log)"}  # fmt: skip
+        self.lines, self.stops, self.notes = {}, {}, {}
+        for ax, key in zip(self.axes, ZERO_GRAD_LIMITS):
+            if key != "w":
+                log_axis(ax)
+            ax.set(xlim=(0, self.max_steps + 1), ylim=ZERO_GRAD_LIMITS[key], xlabel="step", ylabel=labels[key])
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+            ax.set_title(titles[key], y=1.01)
+            self.notes[key] = self.animated(ax.text(0.5, 0.04, "runs off this plot: drawn at the edge",
+                                                    transform=ax.transAxes, ha="center", color=ALERT_COLOR,
+                                                    fontsize=9, bbox=dict(facecolor="white", edgecolor="none",
+                                                                          alpha=0.85)))  # fmt: skip
+            for which, color, dash in (("with", BLUE, "-"), ("without", RED, "--")):
+                self.lines[key, which] = self.animated(ax.plot([], [], color=color, linestyle=dash, linewidth=1.5)[0])
+                self.stops[key, which] = self.animated(ax.axvline(1, color=color, linestyle="--", linewidth=1))
+        truth = self.axes[1].axhline(2.0, color=GREEN, linestyle=":", linewidth=1.2)
+        self.truth = self.animated(truth)
+        fig.legend([self.lines["w", "with"], self.lines["w", "without"], truth],
+                   ["with zero_grad()", "without zero_grad()", "slope of the data"], loc="upper center",
+                   bbox_to_anchor=(0.5, 0.93), ncol=3, fontsize=9)  # fmt: skip
+        self.stop_text = self.animated(fig.text(0.5, 0.835, "", ha="center", color=ALERT_COLOR, fontsize=9))
+        self.title = self.animated(fig.suptitle(" ", fontsize=11, y=0.99))
+
+    def update(self, result: ZeroGradResult) -> None:
+        if not isinstance(result, ZeroGradResult):
+            raise TypeError(f"expected the result of zero_grad_comparison(...), but got {type(result).__name__}.")
+        clipped = dict.fromkeys(ZERO_GRAD_LIMITS, False)
+        stopped = []
+        for which, run in (("with", result.with_zero), ("without", result.without)):
+            h = run.history
+            xs = np.arange(1, h.steps + 1)
+            for key, values in (("loss", h.step_loss), ("w", run.slopes), ("grad", run.grad_norms)):
+                ys, out = clip(values, *ZERO_GRAD_LIMITS[key])
+                clipped[key] |= out
+                self.lines[key, which].set_data(xs[: len(ys)], ys)
+                self.stops[key, which].set_visible(h.diverged)
+                self.stops[key, which].set_xdata([h.steps + 1] * 2)
+            if h.diverged:
+                stopped.append(f"{run.label}: {h.stop_reason}")
+        self.stop_text.set_visible(bool(stopped))
+        self.stop_text.set_text("; ".join(stopped))
+        for key, note in self.notes.items():
+            note.set_visible(clipped[key])
+        self.truth.set_ydata([result.true_slope] * 2)
+        self.title.set_text(f"y = w x + b fitted by SGD, lr = {result.lr:g}, batches of 16: "
+                            "the only difference is zero_grad()")  # fmt: skip
+
+
+def zero_grad_picture() -> ZeroGradPicture:
+    """A new picture for one zero_grad demo (``Demo(zero_grad_comparison, zero_grad_picture(), ...)``)."""
+    return ZeroGradPicture()

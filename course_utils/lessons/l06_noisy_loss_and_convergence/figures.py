@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
+from ...blit import BlitFigure
 from ...history import ema
 from ...plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, TRAIN_STYLE, VAL_COLOR, VAL_STYLE, curve_style, subplots
 from .experiments import BatchLossSpread, EscapeRun, NoisyRun, Plateau
 
-__all__ = ["plot_four_views", "plot_batch_loss_spread", "plot_spread_vs_batch_size", "plot_escape", "plot_plateau"]
+__all__ = ["plot_four_views", "plot_batch_loss_spread", "plot_spread_vs_batch_size", "plot_escape", "plot_plateau",
+           "PlateauPicture", "plateau_picture"]
 
 EMA_COLOR, EPOCH_COLOR, FULL_COLOR = PALETTE[0], PALETTE[1], PALETTE[7]
 
@@ -259,3 +261,93 @@ def plot_plateau(result: tuple[Plateau, Sequence[float]] | Plateau, *, floor: fl
     ax.set_title(f"early stopping rule: patience={plateau.patience}, min_delta={plateau.min_delta:g}")
     ax.legend(loc="lower left", fontsize=8.5, ncol=2)
     return fig
+
+
+class PlateauPicture(BlitFigure):
+    """The patience demo's picture, as :func:`plot_plateau` draws it: the curves every setting shares
+    are drawn once (its axes are fixed by them), and only the rule's marks -- new bests, the best
+    epoch, where it stops -- are redrawn when ``patience`` or ``min_delta`` changes."""
+
+    def __init__(self, *, floor: float | None = None, train_label: str = "training loss") -> None:
+        self.floor, self.train_label = floor, train_label
+        self._curves: tuple | None = None
+        super().__init__(figsize=(9, 3.8))
+
+    def build(self, fig: Figure) -> None:
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.88)
+        ax = self.ax = fig.add_subplot()
+        ax.set(xlabel="epoch", ylabel="loss (cross-entropy)")
+        self.train_line = ax.plot([], [], **curve_style(TRAIN_STYLE, markers=False), alpha=0.6)[0]
+        self.val_line = ax.plot([], [], **curve_style(VAL_STYLE, markers=False), linewidth=1.5)[0]
+        if self.floor is not None:
+            ax.axhline(self.floor, color="0.4", linestyle="--", linewidth=1)
+            ax.annotate(f"floor {self.floor:.3f} (the best possible model, on new data)", xy=(1, self.floor),
+                        xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=8.5,
+                        color="0.35")  # fmt: skip
+        self.span = self.animated(ax.axvspan(0, 1, color="0.5", alpha=0.12))
+        self.stop_line = self.animated(ax.axvline(1, color=ALERT_COLOR, linewidth=1.8))
+        self.better = self.animated(ax.plot([], [], "o", color=VAL_COLOR, markersize=5)[0])
+        self.star = self.animated(ax.plot([], [], "*", color=PALETTE[2], markersize=17)[0])
+        self.star_text = self.animated(ax.text(0, 0, "", color=PALETTE[2], fontsize=8.5, va="top"))
+        self.note = self.animated(ax.text(0.5, 0.97, "", transform=ax.transAxes, va="top", fontsize=9))
+        self.title = self.animated(ax.set_title(" "))
+        self.legend_handles = [self.val_line, self.better, self.star]
+
+    def _curves_for(self, val_loss: list[float], train_loss: list[float]) -> None:
+        """The shared curves and the axes they fix (again only if they differ from the last ones)."""
+        if self._curves == (tuple(val_loss), tuple(train_loss)):
+            return
+        self._curves = (tuple(val_loss), tuple(train_loss))
+        ax, epochs = self.ax, range(1, len(val_loss) + 1)
+        self.train_line.set_data(range(1, len(train_loss) + 1), train_loss)
+        self.val_line.set_data(epochs, val_loss)
+        ax.set_xlim(0.5, len(val_loss) + 0.5)
+        finite = [v for v in [*val_loss, *train_loss, *([self.floor] if self.floor is not None else [])] if v == v]
+        if finite and max(finite) < float("inf"):
+            span = max(finite) - min(finite)
+            ax.set_ylim(min(finite) - 0.35 * span, max(finite) + 0.08 * span)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        handles = ([self.train_line] if train_loss else []) + self.legend_handles
+        labels = ([self.train_label] if train_loss else []) + ["validation loss", "new best by more than min_delta",
+                                                               "best epoch (the checkpoint kept)"]  # fmt: skip
+        ax.legend(handles, labels, loc="lower left", fontsize=8.5, ncol=2)
+        self.invalidate()
+
+    def update(self, result: tuple[Plateau, Sequence[float]] | Plateau) -> None:
+        plateau, train_loss = result if isinstance(result, tuple) else (result, [])
+        if not isinstance(plateau, Plateau):
+            raise TypeError(f"expected the result of detect_plateau(...), but got {type(plateau).__name__}.")
+        self._curves_for(list(plateau.val_loss), list(train_loss))
+        n = len(plateau.val_loss)
+        better = [e for e, ok in zip(range(1, n + 1), plateau.improved) if ok]
+        self.better.set_data(better, [plateau.val_loss[e - 1] for e in better])
+        self.star.set_visible(plateau.best_epoch is not None)
+        self.star_text.set_visible(plateau.best_epoch is not None)
+        if plateau.best_epoch is not None:
+            self.star.set_data([plateau.best_epoch], [plateau.best_loss])
+            self.star_text.set_position((plateau.best_epoch, plateau.best_loss))
+            right = plateau.best_epoch > 0.7 * n  # near the right edge: the label goes to the star's left
+            self.star_text.set_ha("right" if right else "left")
+            self.star_text.set_va("bottom" if right else "top")
+            self.star_text.set_text(f"epoch {plateau.best_epoch}, {plateau.best_loss:.4f}  " if right
+                                    else f"  epoch {plateau.best_epoch}, {plateau.best_loss:.4f}")  # fmt: skip
+        stopped = plateau.stop_epoch is not None
+        for artist in (self.span, self.stop_line):
+            artist.set_visible(stopped)
+        if stopped:
+            self.stop_line.set_xdata([plateau.stop_epoch] * 2)
+            self.span.set_x(plateau.stop_epoch)
+            self.span.set_width(n + 0.5 - plateau.stop_epoch)
+            self.note.set(x=self.ax.transAxes.inverted().transform(self.ax.transData.transform(
+                (plateau.stop_epoch, 0)))[0], ha="left", color=ALERT_COLOR,
+                text=f" stop after epoch {plateau.stop_epoch}\n ({plateau.patience} epochs without a new best)")
+        else:
+            self.note.set(x=0.5, ha="center", color="0.3",
+                          text=f"patience={plateau.patience}: never runs out in {n} epochs")
+        self.title.set_text(f"early stopping rule: patience={plateau.patience}, min_delta={plateau.min_delta:g}")
+
+
+def plateau_picture(*, floor: float | None = None, train_label: str = "training loss") -> PlateauPicture:
+    """A new picture for one patience demo (``Demo(plateau_on_run, plateau_picture(floor=...), ...)``)."""
+    return PlateauPicture(floor=floor, train_label=train_label)

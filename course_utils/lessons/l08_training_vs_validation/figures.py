@@ -5,16 +5,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
+from contourpy import contour_generator
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, NullLocator
 
+from ...blit import BlitFigure, clip
+from ...checks import check_int
 from ...plots import ALERT_COLOR, PALETTE, TRAIN_STYLE, VAL_STYLE, curve_style, subplots
 from .experiments import FitRun
 
-__all__ = ["plot_boundary", "plot_curves", "plot_fit", "plot_fit_gallery"]
+__all__ = ["plot_boundary", "plot_curves", "plot_fit", "plot_fit_gallery", "FitPicture", "fit_picture", "LOSS_LIMITS"]
 
 BEST_COLOR = PALETTE[2]
 LIMITS = (-2.6, 2.6)
@@ -171,3 +176,129 @@ def plot_fit_gallery(runs: Sequence[FitRun], titles: Sequence[str]) -> Figure:
     labels = [label.split(" (")[0] for label in labels]  # epochs and counts differ between the panels
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.975), ncol=5, fontsize=8.5)
     return fig
+
+
+LOSS_LIMITS = (0.01, 20.0)
+"""The demo's loss axis, fixed for every setting: from a run that memorised its points to one far off."""
+MAX_EPOCHS = 400
+"""The demo's epoch axis ends here (its slider's maximum)."""
+
+
+class FitPicture(BlitFigure):
+    """The demo's picture, as :func:`plot_fit` draws it, with axes fixed over every setting of its
+    sliders (epochs up to ``max_epochs``, losses on ``LOSS_LIMITS``) so two runs compare by eye, and
+    only the data redrawn on a change. Losses beyond the axis are drawn at its edge, with a note."""
+
+    def __init__(self, max_epochs: int = MAX_EPOCHS) -> None:
+        self.max_epochs = check_int("max_epochs", max_epochs, minimum=1)
+        super().__init__(figsize=(10, 4.6))
+
+    def build(self, fig: Figure) -> None:
+        grid = fig.add_gridspec(1, 2, width_ratios=[1, 1.25], left=0.06, right=0.98, bottom=0.11, top=0.8, wspace=0.22)
+        left, right = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+        self.left, self.right = left, right
+        left.set(xlim=LIMITS, ylim=LIMITS, xticks=[], yticks=[], xlabel="feature 1", ylabel="feature 2")
+        left.set_title("what the model learned", fontsize=10)
+        left.grid(False)
+        self.image = self.animated(left.imshow(
+            [[0.5]], extent=(*LIMITS, *LIMITS), origin="lower", cmap=_CMAP, vmin=0, vmax=1, alpha=0.4,
+            interpolation="bilinear", aspect="auto"))  # fmt: skip
+        self.boundary = self.animated(left.plot([], [], color="black", linewidth=1.8)[0])
+        self.best_boundary = self.animated(left.plot([], [], color=BEST_COLOR, linewidth=1.8, linestyle="--")[0])
+        self.points = [self.animated(left.scatter([], [], s=16, color=color, edgecolor="white", linewidth=0.4,
+                                                  zorder=3)) for color in (PALETTE[0], PALETTE[3])]  # fmt: skip
+        self.rings = self.animated(left.scatter([], [], s=70, facecolor="none", edgecolor="black", linewidth=1.1,
+                                                zorder=4))  # fmt: skip
+        low, high = LOSS_LIMITS
+        right.set_yscale("log")
+        ticks = [t for t in (0.01, 0.03, 0.1, 0.3, 1, 3, 10) if low <= t <= high]
+        right.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        right.yaxis.set_minor_locator(NullLocator())
+        right.set(xlim=(0, self.max_epochs + 1), ylim=LOSS_LIMITS, ylabel="loss (cross-entropy, log scale)",
+                  xlabel="epoch (one full-batch step each)")  # fmt: skip
+        right.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+        right.set_title("loss after every epoch", fontsize=10)
+        self.train_line = self.animated(right.plot([], [], **curve_style(TRAIN_STYLE, markers=False), linewidth=2,
+                                                     label="training loss")[0])  # fmt: skip
+        self.val_line = self.animated(right.plot([], [], **curve_style(VAL_STYLE, markers=False), linewidth=2,
+                                                   label="validation loss")[0])  # fmt: skip
+        self.star = self.animated(right.plot([], [], "*", color=BEST_COLOR, markersize=16, zorder=4)[0])
+        self.floor_line = self.animated(right.axhline(1.0, color="0.4", linestyle=":", linewidth=1))
+        self.stop_line = self.animated(right.axvline(1.0, color="black", linestyle="-.", linewidth=1.5))
+        self.stop_text = self.animated(right.text(1.0, 0.95, "", transform=right.get_xaxis_transform(),
+                                                  color=ALERT_COLOR, ha="right", va="top"))  # fmt: skip
+        self.clip_text = self.animated(right.text(0.99, 0.02, f"losses beyond {low:g}-{high:g} drawn at the edge",
+                                                  transform=right.transAxes, ha="right", va="bottom", fontsize=8,
+                                                  color=ALERT_COLOR))  # fmt: skip
+        self.best_text = self.animated(right.text(1.0, 1.0, "", color=BEST_COLOR, fontsize=8, va="top"))
+        self.floor_text = self.animated(right.text(1.0, 1.0, "", color="0.3", fontsize=8, ha="right", va="bottom"))
+        self.title = self.animated(fig.suptitle(" ", y=0.99))
+        # The legends are static (drawn once): their numbers (epochs, counts) are in the title, the
+        # readout and the two small texts by the star and the floor line.
+        entries = [(Line2D([], [], color="black", linewidth=1.8), "boundary after the last epoch"),
+                   (Line2D([], [], color=BEST_COLOR, linewidth=1.8, linestyle="--"), "boundary at the best epoch"),
+                   *[(points, f"class {cls} (training)") for cls, points in enumerate(self.points)],
+                   (self.rings, "flipped label")]  # fmt: skip
+        fig.legend(*zip(*entries), loc="upper center", bbox_to_anchor=(0.5, 0.935), ncol=5, fontsize=8)
+        right.legend([self.train_line, self.val_line, self.star, self.floor_line],
+                     ["training loss", "validation loss", "best validation loss", "floor for new data"],
+                     loc="lower left", fontsize=8)  # fmt: skip
+
+    def update(self, run: FitRun) -> None:
+        run = _check(run)
+        h = run.history
+        gx, gy, p1 = _probability_grid(run.model)
+        self.image.set_data(p1.numpy())
+        self.boundary.set_data(*_level_line(gx, gy, p1))
+        best = h.best_epoch and h.best_epoch != h.epochs
+        self.best_boundary.set_visible(bool(best))
+        if best:
+            self.best_boundary.set_data(*_level_line(*_probability_grid(run.best_model)))
+        X, y = run.train_set.tensors
+        for cls, points in enumerate(self.points):
+            points.set_offsets(X[y == cls].numpy().reshape(-1, 2))
+        self.rings.set_offsets(X[run.flipped].numpy().reshape(-1, 2))
+        epochs = np.arange(1, h.epochs + 1)
+        train, clipped_train = clip(h.epoch_train_loss, *LOSS_LIMITS)
+        val, clipped_val = clip(h.epoch_val_loss, *LOSS_LIMITS)
+        self.train_line.set_data(epochs[: len(train)], train)
+        self.val_line.set_data(epochs[: len(val)], val)
+        self.clip_text.set_visible(clipped_train or clipped_val)
+        self.star.set_visible(bool(h.best_epoch))
+        if h.best_epoch:
+            self.star.set_data([h.best_epoch], clip([h.best_val_loss], *LOSS_LIMITS)[0])
+        self.floor_line.set_visible(run.floor > 0)
+        self.floor_line.set_ydata([run.floor, run.floor])
+        for artist in (self.stop_line, self.stop_text):
+            artist.set_visible(h.diverged)
+        if h.diverged:
+            self.stop_line.set_xdata([h.epochs + 0.5] * 2)
+            self.stop_text.set_position((h.epochs + 0.5, 0.95))
+            self.stop_text.set_text(f" {h.stop_reason}")
+            self.stop_text.set_ha("right" if h.epochs > 0.3 * self.max_epochs else "left")
+        self.title.set_text(run.title)
+        self.best_text.set_visible(bool(h.best_epoch))
+        if h.best_epoch:
+            self.best_text.set_position((h.best_epoch, self.star.get_ydata()[0]))
+            self.best_text.set_text(f"  epoch {h.best_epoch}")
+        self.floor_text.set_visible(run.floor > 0)
+        self.floor_text.set_position((self.max_epochs + 1, run.floor))
+        self.floor_text.set_text(f"{run.floor:.3f}")
+
+def fit_picture() -> FitPicture:
+    """A new picture for one fit demo (``Demo(fit_moons, fit_picture(), ...)``): see :class:`FitPicture`."""
+    return FitPicture()
+
+
+def _level_line(gx: torch.Tensor, gy: torch.Tensor, p1: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """The 0.5 contour of ``p1`` as one polyline (pieces separated by NaN); empty if p1 never crosses 0.5.
+
+    (A confident model's probabilities reach exactly 0 and 1: its boundary is drawn all the same.)
+    """
+    if not float(p1.min()) < 0.5 < float(p1.max()):
+        return np.array([]), np.array([])
+    pieces = contour_generator(gx.numpy(), gy.numpy(), p1.numpy()).lines(0.5)
+    if not pieces:
+        return np.array([]), np.array([])
+    joined = np.concatenate([np.vstack([piece, [[np.nan, np.nan]]]) for piece in pieces])
+    return joined[:, 0], joined[:, 1]
