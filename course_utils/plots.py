@@ -18,7 +18,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from .checks import check_choice
+from .blit import BlitFigure, clip
+from .checks import check_choice, check_int
 from .history import History, ema
 from .lr_finder import RangeTestResult
 
@@ -32,6 +33,7 @@ __all__ = [
     "plot_step_loss",
     "plot_epoch_curves",
     "plot_history",
+    "HistoryPicture",
     "compare_runs",
     "plot_range_test",
     "log_axis",
@@ -73,6 +75,19 @@ def run_style(i: int, *, markers: bool = True, **overrides: Any) -> dict[str, An
     return curve_style(style, markers=markers, **overrides)
 
 X_AXES = {"step": "step (optimizer updates)", "epoch": "epoch", "samples": "samples seen", "seconds": "seconds"}
+
+
+BEST_COLOR = PALETTE[2]
+MAX_DOTS = 30
+"""Per-epoch curves carry markers up to this many epochs; on longer runs they would hide the line."""
+
+
+def _smooth_label(smooth: float) -> str:
+    return f"loss per step (smoothed, beta={smooth})"
+
+
+def _divergence_note(history: History) -> str:
+    return f" {history.stop_reason}\n (loss became NaN/inf)"
 
 
 def use_course_style() -> None:
@@ -145,7 +160,7 @@ def _mark_divergence(ax: Axes, history: History, x: float) -> None:
     if history.diverged:
         ax.axvline(x, color=ALERT_COLOR, linestyle="--", linewidth=1.2)
         ax.annotate(
-            f" {history.stop_reason}\n (loss became NaN/inf)", xy=(x, 1), xycoords=("data", "axes fraction"),
+            _divergence_note(history), xy=(x, 1), xycoords=("data", "axes fraction"),
             va="top", ha="left" if x < (ax.get_xlim()[1] * 0.7) else "right", color=ALERT_COLOR, fontsize=9,
         )  # fmt: skip
 
@@ -191,7 +206,7 @@ def plot_step_loss(
         ax.plot(xs, history.step_loss, color=color, alpha=0.3, linewidth=0.8)
     if smooth and history.step_loss:
         ax.plot(xs, ema(history.step_loss, smooth), color=color, linewidth=2, linestyle=linestyle,
-                label=label or f"loss per step (smoothed, beta={smooth})")  # fmt: skip
+                label=label or _smooth_label(smooth))  # fmt: skip
     ax.set_xlabel(X_AXES[x])
     ax.set_ylabel("training loss")
     if log_y:
@@ -212,7 +227,7 @@ def plot_epoch_curves(run: Any, ax: Axes | None = None, *, mark_best: bool = Tru
     history = _history(run)
     fig, ax = new_axes(ax)
     epochs = list(range(1, len(history.epoch_train_loss) + 1))
-    dots = len(epochs) <= 30  # markers on short runs; on long ones they would hide the line
+    dots = len(epochs) <= MAX_DOTS  # markers on short runs; on long ones they would hide the line
     ax.plot(epochs, history.epoch_train_loss, **curve_style(TRAIN_STYLE, markers=dots),
             label="training loss (mean over epoch)")  # fmt: skip
     if history.epoch_val_loss:
@@ -221,7 +236,7 @@ def plot_epoch_curves(run: Any, ax: Axes | None = None, *, mark_best: bool = Tru
                 label="validation loss (after epoch)")  # fmt: skip
         if mark_best:
             best = min(range(len(history.epoch_val_loss)), key=history.epoch_val_loss.__getitem__)
-            ax.plot(best + 1, history.epoch_val_loss[best], marker="*", markersize=16, color=PALETTE[2],
+            ax.plot(best + 1, history.epoch_val_loss[best], marker="*", markersize=16, color=BEST_COLOR,
                     linestyle="none", label=f"best validation loss (epoch {best + 1})")  # fmt: skip
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
@@ -234,11 +249,17 @@ def plot_epoch_curves(run: Any, ax: Axes | None = None, *, mark_best: bool = Tru
     return fig
 
 
+_HISTORY_SIZE = (10, 3.6)
+_HISTORY_MARGINS = dict(left=0.07, right=0.98, bottom=0.14, top=0.82, wspace=0.25)
+
+
 def plot_history(run: Any, *, title: str | None = None, smooth: float = 0.9) -> Figure:
-    """The two standard views of one run side by side: loss per step, and per-epoch curves."""
+    """The two standard views of one run side by side: loss per step, and per-epoch curves.
+
+    Its axes fit the run; for a demo whose axes stay put over every setting see :class:`HistoryPicture`.
+    """
     history = _history(run)
-    fig, (left, right) = subplots(1, 2, figsize=(10, 3.6),
-                                  adjust=dict(left=0.07, right=0.98, bottom=0.14, top=0.82, wspace=0.25))
+    fig, (left, right) = subplots(1, 2, figsize=_HISTORY_SIZE, adjust=_HISTORY_MARGINS)
     plot_step_loss(history, left, smooth=smooth)
     left.set_title("every step")
     if history.epoch_train_loss:
@@ -246,8 +267,112 @@ def plot_history(run: Any, *, title: str | None = None, smooth: float = 0.9) -> 
     else:
         right.text(0.5, 0.5, "no epoch finished", ha="center", va="center", transform=right.transAxes)
     right.set_title("every epoch")
-    fig.suptitle(title or getattr(run, "title", None) or history.stop_reason)
+    fig.suptitle(_history_title(run, title))
     return fig
+
+
+def _history_title(run: Any, title: str | None = None) -> str:
+    return title or getattr(run, "title", None) or _history(run).stop_reason
+
+
+class HistoryPicture(BlitFigure):
+    """:func:`plot_history` as a demo picture: the same two panels, with axes fixed over every setting
+    of the demo's sliders (so two runs compare by eye) and only the data redrawn on a change.
+
+    Steps run on a log axis from 1 to ``max_steps`` (a demo's runs differ in steps by orders of
+    magnitude), epochs from 1 to ``max_epochs``, the loss (linear) over ``loss_limits``. Losses
+    beyond the axis are drawn at its edge, with a note; a diverged run is marked as in plot_history.
+
+    Args:
+        max_steps: the most optimizer steps any setting makes (smallest batch, most epochs).
+        max_epochs: the epochs slider's maximum.
+        loss_limits: the loss axis, ``(low, high)``.
+        smooth: the moving average's beta for the thick line.
+        validation: whether the runs have a validation loss (its legend entries are shown only then).
+    """
+
+    def __init__(self, max_steps: int, max_epochs: int, loss_limits: tuple[float, float] = (0.0, 1.5),
+                 smooth: float = 0.9, validation: bool = True) -> None:  # fmt: skip
+        self.validation = bool(validation)
+        self.max_steps = check_int("max_steps", max_steps, minimum=2)
+        self.max_epochs = check_int("max_epochs", max_epochs, minimum=1)
+        low, high = (float(v) for v in loss_limits)
+        if not low < high:
+            raise ValueError(f"loss_limits must be (low, high) with low < high, but got {loss_limits}.")
+        self.loss_limits, self.smooth = (low, high), smooth
+        super().__init__(figsize=(_HISTORY_SIZE[0], _HISTORY_SIZE[1] + 0.3))  # room for the legend on top
+
+    def build(self, fig: Figure) -> None:
+        fig.subplots_adjust(**{**_HISTORY_MARGINS, "top": 0.76})
+        self.left, self.right = left, right = fig.subplots(1, 2)
+        for ax in (left, right):
+            ax.set_ylim(*self.loss_limits)
+        log_axis(left, "x")
+        left.set(xlim=(1, self.max_steps), xlabel=f"{X_AXES['step']}, log scale", ylabel="training loss",
+                 title="every step")  # fmt: skip
+        self.raw = self.animated(left.plot([], [], color=TRAIN_COLOR, alpha=0.3, linewidth=0.8)[0])
+        self.smoothed = self.animated(left.plot([], [], color=TRAIN_COLOR, linewidth=2)[0])
+        right.set(xlim=(0.5, self.max_epochs + 0.5), xlabel="epoch", ylabel="loss", title="every epoch")
+        right.xaxis.get_major_locator().set_params(integer=True)
+        self.train = self.animated(right.plot([], [], **curve_style(TRAIN_STYLE))[0])
+        self.val = self.animated(right.plot([], [], **curve_style(VAL_STYLE))[0])
+        self.best = self.animated(right.plot([], [], marker="*", markersize=16, color=BEST_COLOR, linestyle="none")[0])
+        self.best_text = self.animated(right.text(1, 1, "", color=BEST_COLOR, fontsize=8, va="bottom"))
+        # One static legend above both panels (a legend inside them would hide the data drawn over it).
+        entries = [(self.smoothed, _smooth_label(self.smooth)), (self.train, "training loss (mean over epoch)")]
+        if self.validation:
+            entries += [(self.val, "validation loss (after epoch)"), (self.best, "best validation loss")]
+        fig.legend(*zip(*entries), loc="upper center", bbox_to_anchor=(0.5, 0.93), ncol=len(entries), fontsize=9)
+        self.no_epoch = self.animated(right.text(0.5, 0.5, "no epoch finished", ha="center", va="center",
+                                                 transform=right.transAxes))  # fmt: skip
+        self.stops, self.stop_texts, self.clip_texts = [], [], []
+        for ax in (left, right):
+            self.stops.append(self.animated(ax.axvline(1, color=ALERT_COLOR, linestyle="--", linewidth=1.2)))
+            self.stop_texts.append(self.animated(ax.text(1, 1, "", transform=ax.get_xaxis_transform(), va="top",
+                                                         color=ALERT_COLOR, fontsize=9)))  # fmt: skip
+            self.clip_texts.append(self.animated(ax.text(
+                0.99, 0.02, f"losses beyond {self.loss_limits[0]:g}-{self.loss_limits[1]:g} drawn at the edge",
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color=ALERT_COLOR,
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5))))  # fmt: skip
+        self.title = self.animated(fig.suptitle(" ", y=0.99))
+
+    def update(self, run: Any) -> None:
+        history = _history(run)
+        low, high = self.loss_limits
+        steps = np.arange(1, history.steps + 1)
+        raw, clipped_raw = clip(history.step_loss, low, high)
+        smoothed, clipped_smooth = clip(ema(history.step_loss, self.smooth) if history.step_loss else [], low, high)
+        self.raw.set_data(steps, raw)
+        self.smoothed.set_data(steps, smoothed)
+        self.clip_texts[0].set_visible(clipped_raw or clipped_smooth)
+        epochs = np.arange(1, len(history.epoch_train_loss) + 1)
+        dots = len(epochs) <= MAX_DOTS
+        train, clipped_train = clip(history.epoch_train_loss, low, high)
+        val, clipped_val = clip(history.epoch_val_loss, low, high)
+        self.train.set_data(epochs, train)
+        self.val.set_data(np.arange(1, len(val) + 1), val)
+        self.train.set_marker(TRAIN_STYLE["marker"] if dots else "")
+        self.val.set_marker(VAL_STYLE["marker"] if dots else "")
+        self.no_epoch.set_visible(not len(epochs))
+        self.clip_texts[1].set_visible(clipped_train or clipped_val)
+        best = int(np.argmin(history.epoch_val_loss)) if history.epoch_val_loss else None
+        for artist in (self.best, self.best_text):
+            artist.set_visible(best is not None)
+        if best is not None:
+            self.best.set_data([best + 1], [val[best]])
+            self.best_text.set_position((best + 1, val[best]))
+            self.best_text.set_text(f"  epoch {best + 1}")
+        for stop, text, x, fraction in zip(
+            self.stops, self.stop_texts, (max(1, history.steps), len(epochs) + 0.5),
+            (math.log(max(1, history.steps)) / math.log(self.max_steps), (len(epochs) + 1) / (self.max_epochs + 1)),
+        ):  # fmt: skip
+            stop.set_visible(history.diverged)
+            text.set_visible(history.diverged)
+            stop.set_xdata([x, x])
+            text.set_position((x, 1))
+            text.set_text(_divergence_note(history))
+            text.set_ha("left" if fraction < 0.7 else "right")
+        self.title.set_text(_history_title(run))
 
 
 def compare_runs(

@@ -162,3 +162,43 @@ def test_live_view_bar_ends_full_at_the_steps_made(monkeypatch):
     assert bar.total == 30 and shown == ["the widget"]
     text = std_tqdm.format_meter(n=30, total=30, elapsed=1.0)
     assert text.startswith("100%") and "30/30" in text
+
+
+def _pixels(png):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def test_history_picture_blits_what_plot_history_draws_on_fixed_axes(runs):
+    import numpy as np
+
+    from course_utils.plots import HistoryPicture
+
+    picture = HistoryPicture(max_steps=1000, max_epochs=10, loss_limits=(0.0, 1.0))
+    frames = [_pixels(picture(run).png) for run in runs]
+    assert picture.left.get_xlim() == pytest.approx((1, 1000)) and picture.right.get_ylim() == (0.0, 1.0)
+    assert np.abs(frames[0] - frames[1]).mean() > 0.1  # another batch size, another picture
+    assert np.abs(frames[1] - _pixels(picture.full_redraw(runs[1]))).mean() < 1.0  # blitted = fully drawn
+    assert picture(runs[0]).titles[0] == plot_history(runs[0])._suptitle.get_text()
+    assert not any(text.get_visible() for text in (*picture.clip_texts, *picture.stop_texts))
+
+
+def test_history_picture_keeps_a_diverged_run_inside_its_axes_and_says_so():
+    import numpy as np
+
+    from course_utils.plots import HistoryPicture
+
+    run = run_training(data="moons", optimizer="sgd", lr=10.0, batch_size=512, epochs=20)
+    assert run.history.diverged
+    picture = HistoryPicture(max_steps=100, max_epochs=20, loss_limits=(0.0, 1.0))
+    picture(run)
+    assert all(text.get_visible() for text in (*picture.clip_texts, *picture.stop_texts))
+    assert picture.stop_texts[0].get_text().strip().startswith(run.history.stop_reason)
+    for line in (picture.raw, picture.smoothed, picture.train, picture.val):
+        assert np.all((line.get_ydata() >= 0.0) & (line.get_ydata() <= 1.0))
+    with pytest.raises(ValueError, match="loss_limits"):
+        HistoryPicture(max_steps=100, max_epochs=20, loss_limits=(1.0, 0.0))

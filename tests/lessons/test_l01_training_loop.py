@@ -177,3 +177,17 @@ def test_notebook_claims_q3_zero_grad_between_backward_and_step_changes_nothing(
         optimizer.zero_grad()  # in the wrong place
         optimizer.step()
     assert all(torch.equal(p, start[k]) for k, p in model.state_dict().items())
+
+
+def test_the_demo_picture_covers_every_setting_of_its_sliders():
+    from course_utils.lessons.l01_training_loop import DEMO_LOSS_LIMITS, history_picture
+    from course_utils.widgets import batch_size_slider, epochs_slider
+
+    picture = history_picture()
+    smallest, most_epochs = min(batch_size_slider().options), epochs_slider().max
+    assert picture.max_steps == minimal_example(batch_size=smallest, epochs=1).history.steps * most_epochs
+    assert picture.max_epochs == most_epochs and picture.right.get_ylim() == DEMO_LOSS_LIMITS
+    picture(minimal_example())  # the default run: inside the axes
+    assert not any(text.get_visible() for text in picture.clip_texts)
+    picture(minimal_example(lr=10.0))  # far too large: drawn at the top edge, and said so
+    assert all(text.get_visible() for text in picture.clip_texts)

@@ -367,3 +367,27 @@ def test_notebook_claims_section_3_the_walk():
     best = line_surface(n_samples=40, seed=0).best_loss
     assert losses[0] == pytest.approx(24.09, abs=0.01) and 0 < losses[-1] - best < 0.005  # "a hair above"
     assert walk(4.0, -2.0).loss > losses[-1]  # jumping far past the star: the loss goes up again
+
+
+def test_the_line_explorer_picture_blits_the_full_picture_and_follows_the_sliders():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from course_utils.lessons.l02_forward_and_loss.figures import LineExplorerPicture
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+    explorer = LineExplorer(n_samples=40, seed=0)
+    picture = LineExplorerPicture(explorer.surface)
+    start, corner = explorer(-1.0, 2.0), explorer(6.0, 3.0)  # the demo's start, the sliders' far corner
+    frames = [pixels(picture(p).png) for p in (corner, start)]
+    assert np.abs(frames[0] - frames[1]).mean() > 0.1  # another (w, b), another picture
+    assert np.abs(frames[1] - pixels(picture.full_redraw(start))).mean() < 1.0  # blitted = fully drawn
+    assert picture.arrow.get_visible() and "MSE" in picture.title.get_text()
+    (w, b), (w0, w1), (b0, b1) = picture.here.get_xydata()[0], picture.right.get_xlim(), picture.right.get_ylim()
+    assert w0 <= w <= w1 and b0 <= b <= b1 and not picture.here.get_clip_on()  # the marker stays whole at a corner
+    with pytest.raises(ValueError, match="another LineExplorer"):
+        picture(LineExplorer(n_samples=40, seed=1)(0.0, 0.0))  # other data

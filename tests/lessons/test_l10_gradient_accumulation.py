@@ -458,3 +458,31 @@ def test_claims_of_section_4_the_forgotten_zero_grad():
     z = zero_grad_runs(steps=48, lr=0.02, batch_size=32)
     assert z.grad_norm_without[11] > 6 * max(z.grad_norm_with)  # "by step 12 more than 6 times longer"
     assert z.loss_without[8] < z.loss_without[0] - 0.3  # "the loss even falls for a while"
+
+
+def test_the_demo_picture_covers_every_setting_and_blits_the_full_picture():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from course_utils.lessons.l10_gradient_accumulation.figures import (
+        DEMO_LOSS_LIMITS,
+        DEMO_MAX_STEPS,
+        AccumulationPicture,
+    )
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+    picture = AccumulationPicture()
+    default, other = accumulation_demo(micro_batch=16, accum_steps=4), accumulation_demo(micro_batch=64, accum_steps=8)
+    frames = [pixels(picture(r).png) for r in (other, default)]
+    assert np.abs(frames[0] - frames[1]).mean() > 0.1  # another setting, another picture
+    assert np.abs(frames[1] - pixels(picture.full_redraw(default))).mean() < 1.0  # blitted = fully drawn
+    assert not picture.clip_text.get_visible()
+    assert picture.left.get_ylim() == DEMO_LOSS_LIMITS and picture.left.get_xlim() == pytest.approx((1, DEMO_MAX_STEPS))
+    smallest = accumulation_demo(micro_batch=2, accum_steps=1)  # the sliders' extreme: most steps, largest losses
+    picture(smallest)
+    assert len(smallest.big_batch.history.step_loss) == DEMO_MAX_STEPS and picture.clip_text.get_visible()
+    assert np.all(picture.big.get_ydata() <= DEMO_LOSS_LIMITS[1])

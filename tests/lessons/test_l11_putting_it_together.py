@@ -308,3 +308,25 @@ def test_claims_of_section_3_the_curves(run):
 def test_claims_of_section_5_the_test_number(run):
     assert round(100 * run.test_acc, 2) == 98.15 and run.test_errors == 5
     assert round(100 / 270, 2) == 0.37  # one image is worth 0.37 points
+
+
+def test_the_temperature_demo_picture_blits_the_full_picture_and_changes_with_the_temperature(char_run):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from course_utils.lessons.l11_putting_it_together.figures import NextCharPicture
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+    settings = dict(prompt=PROMPT, model=char_run.model, vocab=char_run.vocab, n_chars=20)
+    picture = NextCharPicture(sample_text(**settings))
+    cold, hot = sample_text(0.1, 0, **settings), sample_text(2.0, 0, **settings)  # the slider's two ends
+    frames = [pixels(picture(s).png) for s in (hot, cold)]
+    assert np.abs(frames[0] - frames[1]).mean() > 0.1  # another temperature, other blue bars
+    assert np.abs(frames[1] - pixels(picture.full_redraw(cold))).mean() < 1.0  # blitted = fully drawn
+    assert all(0 <= bar.get_height() <= picture.ax.get_ylim()[1] for bar in picture.bars)  # T = 0.1: inside
+    with pytest.raises(ValueError, match="another model or prompt"):
+        picture(sample_text(1.0, 0, "Beautiful is ", model=char_run.model, vocab=char_run.vocab, n_chars=5))

@@ -127,3 +127,20 @@ def test_claims_of_section_7_many_nudges():
     assert abs(nd.w[1] - nd.target_w) + abs(nd.b[1] - nd.target_b) > 0.5 * far  # no single step gets there
     late = [abs(w - nd.target_w) + abs(b - nd.target_b) for w, b in zip(nd.w[40:], nd.b[40:])]
     assert max(late) < 0.1 * far and min(late) < max(late) / 2  # together they arrive, then jitter around it
+
+
+def test_the_batch_size_demo_picture_covers_every_setting_of_its_sliders():
+    from course_utils.lessons.l12_common_misunderstandings.figures import DEMO_LOSS_LIMITS, history_picture
+    from course_utils.runs import run_training
+    from course_utils.widgets import batch_size_slider, epochs_slider
+
+    fixed = dict(data="moons", optimizer="sgd", hidden=(32,))
+    picture = history_picture()
+    smallest, most_epochs = min(batch_size_slider().options), epochs_slider(5, max=20).max
+    assert picture.max_steps == run_training(**fixed, batch_size=smallest, epochs=1).history.steps * most_epochs
+    assert picture.max_epochs == most_epochs and picture.right.get_ylim() == DEMO_LOSS_LIMITS
+    picture(run_training(**fixed, batch_size=256, lr=0.05, epochs=5))  # the demo's start: inside the axes
+    assert not any(text.get_visible() for text in picture.clip_texts)
+    diverged = run_training(**fixed, batch_size=512, lr=10.0, epochs=20)
+    picture(diverged)
+    assert diverged.history.diverged and all(text.get_visible() for text in (*picture.clip_texts, *picture.stop_texts))

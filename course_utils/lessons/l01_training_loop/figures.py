@@ -8,9 +8,22 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ...plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR, new_axes
+from ...data import POWERS_OF_TWO
+from ...plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, VAL_COLOR, HistoryPicture, new_axes
 
-__all__ = ["plot_training_loop_diagram", "plot_step_through"]
+__all__ = ["plot_training_loop_diagram", "plot_step_through", "history_picture", "DEMO_LOSS_LIMITS"]
+
+DEMO_LOSS_LIMITS = (0.0, 1.5)
+"""The demo's loss axis: every finished run's epoch losses lie on it (0.49-1.29, random labels score
+about 0.69); single steps of batch 1 and runs at a learning rate of 1 or more go beyond, at the edge."""
+
+
+def history_picture() -> HistoryPicture:
+    """The slider demo's picture (``Demo(minimal_example, history_picture(), ...)``): plot_history's two
+    panels with axes fixed over every setting of its sliders: up to 1,000 examples / batch 1 x 50 epochs
+    = 50,000 steps, 50 epochs, losses on ``DEMO_LOSS_LIMITS``."""
+    return HistoryPicture(max_steps=1000 // POWERS_OF_TWO[0] * 50, max_epochs=50, loss_limits=DEMO_LOSS_LIMITS,
+                          validation=False)  # fmt: skip
 
 
 def plot_training_loop_diagram(ax: Axes | None = None) -> Figure:

@@ -20,10 +20,12 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from ...blit import BlitFigure
 from ...plots import PALETTE, subplots
 from .experiments import LinePoint, LossBreakdown, LossSurface, MetricRun, MetricSlice
 
 __all__ = [
+    "LineExplorerPicture",
     "plot_class_probabilities",
     "plot_next_chars",
     "plot_loss_breakdowns",
@@ -192,57 +194,30 @@ def _contour_levels(surface: LossSurface) -> np.ndarray:
     return np.geomspace(surface.best_loss * 1.15, float(surface.loss.max()), 16)
 
 
-def plot_line_explorer(point: LinePoint) -> Figure:
-    """Left: the data, the line ``y = w*x + b`` and its residuals. Right: the loss surface with the
-    current ``(w, b)`` (orange), the path of earlier settings (black), and the minimum (green star).
+_EXPLORER_SIZE = (10, 4.1)
+_EXPLORER_GRID = dict(width_ratios=[1.15, 1])
+_EXPLORER_MARGINS = dict(left=0.065, right=0.975, bottom=0.13, top=0.86, wspace=0.22)
+_X_RANGE = (-2.2, 2.2)
+_PATH_STYLE = dict(color="0.1", markersize=3.5, linewidth=1, alpha=0.8, zorder=4)
+_HERE_STYLE = dict(markersize=11, color=ORANGE, markeredgecolor="black", zorder=6, clip_on=False)  # whole at an edge
+_ARROW = dict(arrowstyle="-|>", color=VERMILLION, lw=2)
 
-    Drawn with fixed margins and fixed axes, from a surface computed once, so a redraw is fast.
-    """
-    if not isinstance(point, LinePoint):
-        raise TypeError(f"point must be a LinePoint (what a LineExplorer returns), but got {type(point).__name__}.")
-    s = point.surface
-    fig, (left, right) = subplots(1, 2, figsize=(10, 4.1), gridspec_kw={"width_ratios": [1.15, 1]},
-                                  adjust=dict(left=0.065, right=0.975, bottom=0.13, top=0.86, wspace=0.22))
 
-    # left: data, line, residuals
-    x0, x1 = -2.2, 2.2
-    segs = np.stack([np.stack([s.x, s.y], 1), np.stack([s.x, point.predictions], 1)], 1)
-    left.add_collection(LineCollection(segs, colors=VERMILLION, linewidths=1, alpha=0.75,
-                                       label="residual (prediction - target)"))  # fmt: skip
+def _explorer_static(fig: Figure, left, right, s: LossSurface) -> None:
+    """What no setting of w and b changes: the data, the loss surface, the minimum, axes and labels."""
     left.scatter(s.x, s.y, s=16, color=BLUE, zorder=3, label=f"data ({s.n_samples} points)")
-    left.plot([x0, x1], [point.w * x0 + point.b, point.w * x1 + point.b], color=ORANGE, linewidth=2.5,
-              label=f"y = {point.w:.2f}·x {'+' if point.b >= 0 else '-'} {abs(point.b):.2f}")  # fmt: skip
-    left.set_xlim(x0, x1)
+    left.set_xlim(*_X_RANGE)
     left.set_ylim(-9, 7)
     left.set_xticks([-2, -1, 0, 1, 2])  # fixed ticks: matplotlib need not work them out on every redraw
     left.set_yticks([-8, -4, 0, 4])
     left.set_xlabel("x (input)")
     left.set_ylabel("y (target) and prediction")
-    left.set_title(f"your line: MSE = {point.loss:.4f}", fontsize=10.5)
-    left.legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.85)
-
-    # right: the loss surface
     levels = _contour_levels(s)
     right.contourf(s.w_values, s.b_values, s.loss, levels=levels, norm=LogNorm(), cmap="Blues_r", alpha=0.85,
                    extend="both")  # fmt: skip
     right.contour(s.w_values, s.b_values, s.loss, levels=levels[::2], colors="white", linewidths=0.6, alpha=0.8)
     right.plot(s.best_w, s.best_b, marker="*", markersize=15, color=GREEN, markeredgecolor="white", zorder=7,
                linestyle="none", label=f"minimum: MSE {s.best_loss:.4f}")  # fmt: skip
-    path = np.array([(pw, pb) for pw, pb, _ in point.path])
-    if len(path) > 1:
-        right.plot(path[:, 0], path[:, 1], "o-", color="0.1", markersize=3.5, linewidth=1, alpha=0.8, zorder=4,
-                   label=f"your path ({len(path)} settings)")  # fmt: skip
-    right.plot(point.w, point.b, "o", markersize=11, color=ORANGE, markeredgecolor="black", zorder=6,
-               label="you are here")  # fmt: skip
-    g = np.array([point.grad_w, point.grad_b])
-    norm = float(np.hypot(*g))
-    at_bottom = abs(point.w - s.best_w) <= 0.0501 and abs(point.b - s.best_b) <= 0.0501
-    on_grid = s.w_values[0] <= point.w <= s.w_values[-1] and s.b_values[0] <= point.b <= s.b_values[-1]
-    if on_grid and not at_bottom and norm > 1e-3:
-        d = -g / norm * 0.9  # a fixed length: the arrow shows the downhill *direction* only
-        right.annotate("", xy=(point.w + d[0], point.b + d[1]), xytext=(point.w, point.b), zorder=6,
-                       arrowprops=dict(arrowstyle="-|>", color=VERMILLION, lw=2))  # fmt: skip
-        right.plot([], [], color=VERMILLION, lw=2, label="steepest way down")
     right.set_xlim(s.w_values[0], s.w_values[-1])
     right.set_ylim(s.b_values[0], s.b_values[-1])
     right.set_xticks(np.arange(2 * np.ceil(s.w_values[0] / 2), s.w_values[-1] + 1e-9, 2))
@@ -252,6 +227,104 @@ def plot_line_explorer(point: LinePoint) -> Figure:
     right.set_xlabel("w (slope)")
     right.set_ylabel("b (intercept)")
     right.set_title("the loss at every (w, b): darker is lower", fontsize=10.5)
-    right.legend(loc="upper right", fontsize=7.5, framealpha=0.85, frameon=True)
     fig.suptitle("doing gradient descent by hand: move w and b to make the loss fall", fontsize=11)
+
+
+def _residuals(point: LinePoint) -> np.ndarray:
+    s = point.surface
+    return np.stack([np.stack([s.x, s.y], 1), np.stack([s.x, point.predictions], 1)], 1)
+
+
+def _line_label(point: LinePoint) -> str:
+    return f"y = {point.w:.2f}·x {'+' if point.b >= 0 else '-'} {abs(point.b):.2f}"
+
+
+def _downhill(point: LinePoint) -> np.ndarray | None:
+    """The tip of the steepest-descent arrow from (w, b), of fixed length; None at the bottom or off the grid."""
+    s = point.surface
+    g = np.array([point.grad_w, point.grad_b])
+    norm = float(np.hypot(*g))
+    at_bottom = abs(point.w - s.best_w) <= 0.0501 and abs(point.b - s.best_b) <= 0.0501
+    on_grid = s.w_values[0] <= point.w <= s.w_values[-1] and s.b_values[0] <= point.b <= s.b_values[-1]
+    if on_grid and not at_bottom and norm > 1e-3:
+        return np.array([point.w, point.b]) - g / norm * 0.9  # a fixed length: the *direction* only
+    return None
+
+
+def _check_point(point: object) -> LinePoint:
+    if not isinstance(point, LinePoint):
+        raise TypeError(f"point must be a LinePoint (what a LineExplorer returns), but got {type(point).__name__}.")
+    return point
+
+
+def plot_line_explorer(point: LinePoint) -> Figure:
+    """Left: the data, the line ``y = w*x + b`` and its residuals. Right: the loss surface with the
+    current ``(w, b)`` (orange), the path of earlier settings (black), and the minimum (green star).
+
+    Drawn with fixed margins and fixed axes; the demo draws the same picture with :class:`LineExplorerPicture`.
+    """
+    point = _check_point(point)
+    fig, (left, right) = subplots(1, 2, figsize=_EXPLORER_SIZE, gridspec_kw=_EXPLORER_GRID, adjust=_EXPLORER_MARGINS)
+    _explorer_static(fig, left, right, point.surface)
+    left.add_collection(LineCollection(_residuals(point), colors=VERMILLION, linewidths=1, alpha=0.75,
+                                       label="residual (prediction - target)"))  # fmt: skip
+    x0, x1 = _X_RANGE
+    left.plot([x0, x1], [point.w * x0 + point.b, point.w * x1 + point.b], color=ORANGE, linewidth=2.5,
+              label=_line_label(point))  # fmt: skip
+    left.set_title(f"your line: MSE = {point.loss:.4f}", fontsize=10.5)
+    left.legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.85)
+    path = np.array([(pw, pb) for pw, pb, _ in point.path])
+    if len(path) > 1:
+        right.plot(path[:, 0], path[:, 1], "o-", **_PATH_STYLE, label=f"your path ({len(path)} settings)")
+    right.plot(point.w, point.b, "o", **_HERE_STYLE, label="you are here")
+    tip = _downhill(point)
+    if tip is not None:
+        right.annotate("", xy=tuple(tip), xytext=(point.w, point.b), zorder=6, arrowprops=_ARROW)
+        right.plot([], [], color=VERMILLION, lw=2, label="steepest way down")
+    right.legend(loc="upper right", fontsize=7.5, framealpha=0.85, frameon=True)
     return fig
+
+
+class LineExplorerPicture(BlitFigure):
+    """The line explorer's picture, as :func:`plot_line_explorer` draws it: the data, the loss surface
+    and the axes (fixed already) drawn once for the explorer's data, only the line, the residuals, the
+    path, the marker and the arrow redrawn. Numbers that change (the line's equation, the path's
+    length) are in the panel's title and the readout; the legends are static."""
+
+    def __init__(self, surface: LossSurface) -> None:
+        self.surface = surface
+        super().__init__(figsize=_EXPLORER_SIZE)
+
+    def build(self, fig: Figure) -> None:
+        grid = fig.add_gridspec(1, 2, **_EXPLORER_GRID, **{k: v for k, v in _EXPLORER_MARGINS.items()})
+        self.left, self.right = left, right = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+        _explorer_static(fig, left, right, self.surface)
+        self.residuals = self.animated(left.add_collection(LineCollection(
+            [], colors=VERMILLION, linewidths=1, alpha=0.75, label="residual (prediction - target)")))  # fmt: skip
+        self.line = self.animated(left.plot([], [], color=ORANGE, linewidth=2.5, label="your line y = w·x + b")[0])
+        self.title = self.animated(left.set_title(" ", fontsize=10.5))
+        self.path = self.animated(right.plot([], [], "o-", **_PATH_STYLE, label="your path")[0])
+        self.here = self.animated(right.plot([], [], "o", **_HERE_STYLE, label="you are here")[0])
+        self.arrow = self.animated(right.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6, arrowprops=_ARROW))
+        right.plot([], [], color=VERMILLION, lw=2, label="steepest way down")
+        for legend in (left.legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.85),
+                       right.legend(loc="upper right", fontsize=7.5, framealpha=0.85, frameon=True)):  # fmt: skip
+            legend.set_zorder(3.5)  # under the data drawn on every frame, in the full drawing too
+
+    def update(self, point: LinePoint) -> None:
+        point = _check_point(point)
+        if point.surface is not self.surface:
+            raise ValueError("point comes from another LineExplorer than this picture's surface; make the picture "
+                             "with LineExplorerPicture(explorer.surface) of the demo's own explorer.")  # fmt: skip
+        self.residuals.set_segments(_residuals(point))
+        x0, x1 = _X_RANGE
+        self.line.set_data([x0, x1], [point.w * x0 + point.b, point.w * x1 + point.b])
+        self.title.set_text(f"your line {_line_label(point)}: MSE = {point.loss:.4f}")
+        path = np.array([(pw, pb) for pw, pb, _ in point.path]).reshape(-1, 2)
+        self.path.set_visible(len(path) > 1)
+        self.path.set_data(path[:, 0], path[:, 1])
+        self.here.set_data([point.w], [point.b])
+        tip = _downhill(point)
+        self.arrow.set_visible(tip is not None)
+        if tip is not None:
+            self.arrow.xy, self.arrow.xyann = tuple(tip), (point.w, point.b)

@@ -11,11 +11,15 @@ from collections.abc import Sequence
 import torch
 from matplotlib.figure import Figure
 
-from ...plots import PALETTE, subplots
+from ...blit import BlitFigure, clip
+from ...plots import PALETTE, log_axis, subplots
 
 __all__ = [
     "plot_gradient_agreement",
     "plot_accumulation_runs",
+    "AccumulationPicture",
+    "DEMO_MAX_STEPS",
+    "DEMO_LOSS_LIMITS",
     "plot_division",
     "plot_memory",
     "plot_zero_grad",
@@ -54,24 +58,22 @@ def plot_gradient_agreement(checks: Sequence) -> Figure:
     return fig
 
 
-def plot_accumulation_runs(result) -> Figure:
-    """Left: the loss of every optimizer step, accumulated vs big batch. Right: how far apart they are."""
-    acc, big = result.accumulated.history, result.big_batch.history
-    fig, (left, right) = subplots(1, 2, figsize=(10, 3.8),
-                                  adjust=dict(left=0.07, right=0.98, bottom=0.14, top=0.8, wspace=0.28))
+def _relative_diffs(result) -> list[float]:
+    """|accumulated - big| / big of every step's loss, at TINY where they are identical."""
+    return [max(d / max(abs(v), 1e-30), TINY) for d, v in zip(result.loss_diffs, result.big_batch.history.step_loss)]
+
+
+def _suptitle(result) -> str:
     m, k, b = result.micro_batch_size, result.accumulation_steps, result.effective_batch_size
-    steps_big = range(1, len(big.step_loss) + 1)
-    steps_acc = range(1, len(acc.step_loss) + 1)
-    left.plot(steps_big, big.step_loss, color=BLUE, linewidth=3.5, alpha=0.6,
-              label=f"big batch of {b}, no accumulation")  # fmt: skip
-    left.plot(steps_acc, acc.step_loss, color=ORANGE, linewidth=1.5, linestyle="--",
-              label=f"micro-batches of {m}, accumulate {k}")  # fmt: skip
+    return (f"effective batch {m} x {k} = {b}: accumulating {k} micro-batches vs one batch of {b} "
+            f"({result.accumulated.settings['optimizer']}, lr {result.accumulated.settings['lr']:g})")  # fmt: skip
+
+
+def _static_parts(left, right) -> None:
+    """What both pictures share and never changes: labels, titles, the rounding band, the log axis."""
     left.set_xlabel("optimizer step")
     left.set_ylabel("training loss")
     left.set_title("loss of every step")
-    left.legend(loc="upper right", fontsize=8.5)
-    diffs = [max(d / max(abs(v), 1e-30), TINY) for d, v in zip(result.loss_diffs, big.step_loss)]
-    right.plot(range(1, len(diffs) + 1), diffs, color=PURPLE, linewidth=1.2)
     right.axhspan(TINY / 2, 1e-6, color=GREEN, alpha=0.08)
     right.text(0.98, 0.33, "float32 rounding level (< 1e-6)", transform=right.transAxes, fontsize=8.5, color=GREEN,
                ha="right")  # fmt: skip
@@ -80,12 +82,85 @@ def plot_accumulation_runs(result) -> Figure:
     right.set_xlabel("optimizer step")
     right.set_ylabel("relative loss difference")
     right.set_title(f"|accumulated - big| / big   (at {TINY:.0e}: identical)")
+
+
+_BIG_STYLE = dict(color=BLUE, linewidth=3.5, alpha=0.6)
+_ACC_STYLE = dict(color=ORANGE, linewidth=1.5, linestyle="--")
+_SIZE, _MARGINS = (10, 3.8), dict(left=0.07, right=0.98, bottom=0.14, top=0.8, wspace=0.28)
+
+
+def plot_accumulation_runs(result) -> Figure:
+    """Left: the loss of every optimizer step, accumulated vs big batch. Right: how far apart they are."""
+    acc, big = result.accumulated.history, result.big_batch.history
+    fig, (left, right) = subplots(1, 2, figsize=_SIZE, adjust=_MARGINS)
+    m, k, b = result.micro_batch_size, result.accumulation_steps, result.effective_batch_size
+    left.plot(range(1, len(big.step_loss) + 1), big.step_loss, **_BIG_STYLE,
+              label=f"big batch of {b}, no accumulation")  # fmt: skip
+    left.plot(range(1, len(acc.step_loss) + 1), acc.step_loss, **_ACC_STYLE,
+              label=f"micro-batches of {m}, accumulate {k}")  # fmt: skip
+    left.legend(loc="upper right", fontsize=8.5)
+    diffs = _relative_diffs(result)
+    right.plot(range(1, len(diffs) + 1), diffs, color=PURPLE, linewidth=1.2)
+    _static_parts(left, right)
     if acc.diverged or big.diverged:
         for ax in (left, right):
             ax.text(0.5, 0.5, f"diverged: {acc.stop_reason}", transform=ax.transAxes, ha="center", color=RED)
-    fig.suptitle(f"effective batch {m} x {k} = {b}: accumulating {k} micro-batches vs one batch of {b} "
-                 f"({result.accumulated.settings['optimizer']}, lr {result.accumulated.settings['lr']:g})")  # fmt: skip
+    fig.suptitle(_suptitle(result))
     return fig
+
+
+DEMO_MAX_STEPS = 1024
+"""The demo's step axis ends here: 512 examples x 4 epochs in steps of the smallest effective batch (2 x 1)."""
+DEMO_LOSS_LIMITS = (0.0, 1.2)
+"""The demo's loss axis: every setting's losses but the tiniest batches' (2 x 1, up to 10) lie on it."""
+
+
+class AccumulationPicture(BlitFigure):
+    """The demo's picture, as :func:`plot_accumulation_runs` draws it, with axes fixed over every setting
+    of its sliders (steps on a log axis from 1 to ``DEMO_MAX_STEPS``, losses on ``DEMO_LOSS_LIMITS``) and
+    only the data redrawn. Losses beyond the axis are drawn at its edge, with a note."""
+
+    def __init__(self) -> None:
+        super().__init__(figsize=_SIZE)
+
+    def build(self, fig: Figure) -> None:
+        fig.subplots_adjust(**_MARGINS)
+        self.left, self.right = left, right = fig.subplots(1, 2)
+        _static_parts(left, right)
+        for ax in (left, right):
+            log_axis(ax, "x")
+            ax.set_xlim(1, DEMO_MAX_STEPS)
+        left.set_ylim(*DEMO_LOSS_LIMITS)
+        self.big = self.animated(left.plot([], [], **_BIG_STYLE)[0])
+        self.acc = self.animated(left.plot([], [], **_ACC_STYLE)[0])
+        self.diffs = self.animated(right.plot([], [], color=PURPLE, linewidth=1.2)[0])
+        legend = left.legend([self.big, self.acc], ["one big batch, no accumulation", "micro-batches, accumulated"],
+                             loc="upper right", fontsize=8.5)  # fmt: skip
+        low, high = DEMO_LOSS_LIMITS
+        self.clip_text = self.animated(left.text(0.98, 0.02, f"losses beyond {low:g}-{high:g} drawn at the edge",
+                                                 transform=left.transAxes, ha="right", va="bottom", fontsize=8,
+                                                 color=RED, bbox=dict(facecolor="white", edgecolor="none",
+                                                                      alpha=0.85, pad=1.5)))  # fmt: skip
+        self.diverged = [self.animated(ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", color=RED))
+                         for ax in (left, right)]  # fmt: skip
+        self.title = self.animated(fig.suptitle(" "))
+        # The legend is static (redrawing it costs a third of a frame): only runs of more than 100 steps
+        # with high losses (micro-batches of 2 to 4 without accumulation) reach its corner.
+        legend.set_zorder(1.5)
+
+    def update(self, result) -> None:
+        acc, big = result.accumulated.history, result.big_batch.history
+        big_loss, clipped_big = clip(big.step_loss, *DEMO_LOSS_LIMITS)
+        acc_loss, clipped_acc = clip(acc.step_loss, *DEMO_LOSS_LIMITS)
+        self.big.set_data(range(1, len(big_loss) + 1), big_loss)
+        self.acc.set_data(range(1, len(acc_loss) + 1), acc_loss)
+        self.clip_text.set_visible(clipped_big or clipped_acc)
+        diffs, _ = clip(_relative_diffs(result), TINY / 2, 10)
+        self.diffs.set_data(range(1, len(diffs) + 1), diffs)
+        for text in self.diverged:
+            text.set_visible(acc.diverged or big.diverged)
+            text.set_text(f"diverged: {acc.stop_reason}")
+        self.title.set_text(_suptitle(result))
 
 
 def plot_division(result) -> Figure:

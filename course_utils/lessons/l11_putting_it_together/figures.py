@@ -10,11 +10,13 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from ...blit import BlitFigure
 from ...history import History
 from ...plots import ALERT_COLOR, PALETTE, TRAIN_STYLE, VAL_STYLE, subplots
 from .experiments import DigitsData, Sample, misclassified, predict
 
-__all__ = ["plot_digit_samples", "plot_digits_run", "plot_misclassified", "plot_confusion_matrix", "plot_next_char"]
+__all__ = ["plot_digit_samples", "plot_digits_run", "plot_misclassified", "plot_confusion_matrix", "plot_next_char",
+           "NextCharPicture"]  # fmt: skip
 
 
 def _history(run: Any) -> History:
@@ -159,26 +161,72 @@ def _show(c: str) -> str:
     return {"\n": "\u23ce", " ": "\u2423"}.get(c, c)  # newline and space as visible symbols
 
 
-def plot_next_char(sample: Sample, top: int = 12) -> Figure:
-    """The model's probabilities for the next character after the prompt: at temperature 1 (grey) and
-    at the chosen temperature (blue), for the ``top`` likeliest characters."""
+def _next_char_axes(ax, sample: Sample, top: int) -> list[int]:
+    """Grey bars (temperature 1), ticks, labels and limits: what a temperature does not change.
+
+    Returns the ``top`` likeliest characters at temperature 1 (their indices), in bar order."""
     order = torch.argsort(sample.probs_t1, descending=True, stable=True)[:top].tolist()
-    labels = [_show(sample.chars[i]) for i in order]
-    fig, ax = subplots(figsize=(8, 3.0), adjust=dict(left=0.09, right=0.98, bottom=0.16, top=0.86))
     xs = range(len(order))
     ax.bar([x - 0.2 for x in xs], [float(sample.probs_t1[i]) for i in order], width=0.4, color="0.7",
            label="temperature 1 (the model's own probabilities)")  # fmt: skip
-    ax.bar([x + 0.2 for x in xs], [float(sample.probs[i]) for i in order], width=0.4, color=PALETTE[0],
-           label=f"temperature {sample.temperature:g} (what is sampled from)")  # fmt: skip
-    rest = 1.0 - float(sample.probs[order].sum())
-    ax.text(0.99, 0.62, f"the other {len(sample.chars) - len(order)} characters together: {rest:.1%}",
-            transform=ax.transAxes, ha="right", fontsize=8, color="0.3")  # fmt: skip
     ax.set_xticks(list(xs))
-    ax.set_xticklabels(labels, fontsize=11, family="monospace")
+    ax.set_xticklabels([_show(sample.chars[i]) for i in order], fontsize=11, family="monospace")
     ax.set_ylim(0, 1.05)
     ax.set_xlabel(f"next character (the {len(order)} likeliest; \u2423 = space, \u23ce = new line)")
     ax.set_ylabel("probability")
+    return order
+
+
+def _rest_note(sample: Sample, order: list[int]) -> str:
+    rest = 1.0 - float(sample.probs[order].sum())
+    return f"the other {len(sample.chars) - len(order)} characters together: {rest:.1%}"
+
+
+def _next_char_title(sample: Sample) -> str:
+    return f"what comes after {sample.prompt!r}? (seed {sample.seed} picks one draw from the blue bars)"
+
+
+_NEXT_CHAR_SIZE, _NEXT_CHAR_MARGINS = (8, 3.0), dict(left=0.09, right=0.98, bottom=0.16, top=0.86)
+
+
+def plot_next_char(sample: Sample, top: int = 12) -> Figure:
+    """The model's probabilities for the next character after the prompt: at temperature 1 (grey) and
+    at the chosen temperature (blue), for the ``top`` likeliest characters."""
+    fig, ax = subplots(figsize=_NEXT_CHAR_SIZE, adjust=_NEXT_CHAR_MARGINS)
+    order = _next_char_axes(ax, sample, top)
+    ax.bar([x + 0.2 for x in range(len(order))], [float(sample.probs[i]) for i in order], width=0.4,
+           color=PALETTE[0], label=f"temperature {sample.temperature:g} (what is sampled from)")  # fmt: skip
+    ax.text(0.99, 0.62, _rest_note(sample, order), transform=ax.transAxes, ha="right", fontsize=8, color="0.3")
     ax.legend(loc="upper right", fontsize=8)
-    ax.set_title(f"what comes after {sample.prompt!r}? (seed {sample.seed} picks one draw from the blue bars)",
-                 fontsize=10)  # fmt: skip
+    ax.set_title(_next_char_title(sample), fontsize=10)
     return fig
+
+
+class NextCharPicture(BlitFigure):
+    """The temperature demo's picture, as :func:`plot_next_char` draws it: the axes, the characters and
+    the grey bars (temperature 1) are the same for every setting and drawn once; only the blue bars,
+    the note and the title are redrawn. ``reference``: a sample of the demo's model and prompt."""
+
+    def __init__(self, reference: Sample, top: int = 12) -> None:
+        self.reference, self.top = reference, top
+        super().__init__(figsize=_NEXT_CHAR_SIZE)
+
+    def build(self, fig: Figure) -> None:
+        fig.subplots_adjust(**_NEXT_CHAR_MARGINS)
+        self.ax = ax = fig.add_subplot()
+        self.order = _next_char_axes(ax, self.reference, self.top)
+        bars = ax.bar([x + 0.2 for x in range(len(self.order))], [0.0] * len(self.order), width=0.4,
+                      color=PALETTE[0], label="the chosen temperature (what is sampled from)")  # fmt: skip
+        self.bars = [self.animated(bar) for bar in bars]
+        ax.legend(loc="upper right", fontsize=8)  # static: the temperature itself is in the readout
+        self.note = self.animated(ax.text(0.99, 0.62, "", transform=ax.transAxes, ha="right", fontsize=8, color="0.3"))
+        self.title = self.animated(ax.set_title(" ", fontsize=10))
+
+    def update(self, sample: Sample) -> None:
+        if sample.prompt != self.reference.prompt or not torch.equal(sample.probs_t1, self.reference.probs_t1):
+            raise ValueError("sample comes from another model or prompt than the picture's reference sample; "
+                             "make the picture with a sample of the demo's own model and prompt.")  # fmt: skip
+        for bar, i in zip(self.bars, self.order):
+            bar.set_height(float(sample.probs[i]))
+        self.note.set_text(_rest_note(sample, self.order))
+        self.title.set_text(_next_char_title(sample))

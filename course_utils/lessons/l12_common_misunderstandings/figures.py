@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
+from ...data import POWERS_OF_TWO
 from ...history import ema
-from ...plots import PALETTE, run_style, subplots
+from ...plots import PALETTE, HistoryPicture, run_style, subplots
 from .experiments import BatchSizeEffect, NoiseFloor, Nudges
 
-__all__ = ["plot_noise_floor", "plot_batch_size_effect", "plot_nudges"]
+__all__ = ["plot_noise_floor", "plot_batch_size_effect", "plot_nudges", "history_picture", "DEMO_LOSS_LIMITS"]
+
+DEMO_LOSS_LIMITS = (0.0, 1.0)
+"""The batch-size demo's loss axis: every finished run's epoch losses lie on it (0.08-0.67; the
+untrained model scores 0.69); single steps of batch 1 and diverging runs go beyond, at the edge."""
+
+
+def history_picture() -> HistoryPicture:
+    """The batch-size demo's picture (``Demo(run_training, history_picture(), ...)``): plot_history's two
+    panels with axes fixed over every setting of its sliders: 800 training examples / batch 1 x 20
+    epochs = 16,000 steps, 20 epochs, losses on ``DEMO_LOSS_LIMITS``."""
+    return HistoryPicture(max_steps=800 // POWERS_OF_TWO[0] * 20, max_epochs=20, loss_limits=DEMO_LOSS_LIMITS)
 
 
 def plot_noise_floor(result: NoiseFloor) -> Figure:
