@@ -19,10 +19,18 @@ def _pins(path):
 
 def test_binder_pins_the_same_versions_as_requirements():
     root, binder = _pins("requirements.txt"), _pins("binder/requirements.txt")
-    runtime = {"torch", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "ipykernel", "tqdm", "scikit-learn"}
+    runtime = {"torch", "numpy", "matplotlib", "ipywidgets", "jupyterlab_widgets", "widgetsnbextension",
+               "jupyterlab", "ipykernel", "tqdm", "scikit-learn"}
     assert runtime <= set(binder), f"binder/requirements.txt lacks {sorted(runtime - set(binder))}"
     for name, version in binder.items():
         assert root.get(name) == version, f"{name}: binder pins {version}, requirements.txt pins {root.get(name)}"
+
+
+def test_ipywidgets_is_a_release_vs_code_renders():
+    # microsoft/vscode-jupyter #17504: widgets of ipywidgets 8.1.9 render nothing in VS Code; 8.1.8 renders.
+    pins = _pins("requirements.txt")
+    assert (pins["ipywidgets"], pins["jupyterlab_widgets"], pins["widgetsnbextension"]) == ("8.1.8", "3.0.16", "4.0.15")
+    assert "vscode-jupyter #17504" in (ROOT / "requirements.txt").read_text()
 
 
 def test_torch_is_pinned_and_binder_uses_the_cpu_wheels():

@@ -42,14 +42,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
+def _jupyter(tmp_path_factory, app: str):
+    """Start ``jupyter <app>`` (lab or notebook) on a temporary copy of the notebooks; yields its address."""
     why = _missing()
     if why:
         if os.environ.get("CI"):
             pytest.fail(f"browser tests cannot run in CI: {why}")
         pytest.skip(f"browser tests skipped: {why}. They run in CI; install both to run them here.")
-    tmp = tmp_path_factory.mktemp("lab")
+    tmp = tmp_path_factory.mktemp(app)
     notebooks = tmp / "notebooks"
     shutil.copytree(ROOT / "notebooks", notebooks)  # a copy: JupyterLab's autosave rewrites files
     settings = tmp / "settings" / "@jupyterlab"
@@ -64,10 +64,10 @@ def lab(tmp_path_factory):
     token, port = os.urandom(12).hex(), _free_port()
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))  # fmt: skip
-    log = open(tmp / "lab.log", "w")
+    log = open(tmp / f"{app}.log", "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", "--allow-root", f"--notebook-dir={notebooks}"],
+        [sys.executable, "-m", "jupyter", app, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={notebooks}"],
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
@@ -78,7 +78,7 @@ def lab(tmp_path_factory):
                 break
             except OSError:
                 if server.poll() is not None or time.time() > deadline:
-                    pytest.fail("JupyterLab did not start:\n" + (tmp / "lab.log").read_text()[-3000:])
+                    pytest.fail(f"jupyter {app} did not start:\n" + (tmp / f"{app}.log").read_text()[-3000:])
                 time.sleep(0.2)
         yield {"url": f"http://127.0.0.1:{port}", "token": token, "dir": notebooks}
     finally:
@@ -91,7 +91,21 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser(lab):
+def lab(tmp_path_factory):
+    """A real JupyterLab."""
+    yield from _jupyter(tmp_path_factory, "lab")
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory):
+    """A real Jupyter Notebook 7 (``jupyter notebook``: /tree and /notebooks/<name>)."""
+    yield from _jupyter(tmp_path_factory, "notebook")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if _missing():
+        pytest.skip(f"browser tests skipped: {_missing()}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -44,6 +44,18 @@ def _expected_errors(name: str) -> int:
     return sum(t or m for t, m in zip(tagged, marked))
 
 
+def check_outputs(body, name: str) -> None:
+    """No error output (beyond the expected ones), every widget rendered, no static fallback shown."""
+    errors = [t for t in body.locator('[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+              if "Traceback" in t or re.search(r"^\w+Error\b", t, re.M)]  # fmt: skip
+    assert len(errors) == _expected_errors(name), f"error outputs in {name}:\n" + "\n".join(errors)[:3000]
+    outputs = "\n".join(body.locator(".jp-OutputArea").all_inner_texts())
+    for sign in ("Error displaying widget", "Model not found", "Widgets are NOT rendering", "Loading widget"):
+        assert sign not in outputs, f"a widget failed to render in {name}: {sign!r}"
+    # the demos' static copies (text/html, for GitHub and the website) must lose to the live widget here
+    assert body.locator(".tll-static-fallback").count() == 0, f"{name}: the front end shows a static fallback"
+
+
 def _open_and_run_all(page, lab, name):
     page.goto(f"{lab['url']}/lab/workspaces/{name.split('_')[0]}/tree/{name}?reset&token={lab['token']}")
     # Not the toolbar indicator: it says idle before the kernel exists. The status bar names the kernel.
@@ -158,14 +170,7 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
         timings["open_run_all"] = time.perf_counter() - start
 
         body = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
-        errors = [t for t in body.locator('[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
-                  if "Traceback" in t or re.search(r"^\w+Error\b", t, re.M)]  # fmt: skip
-        assert len(errors) == _expected_errors(name), f"error outputs in {name}:\n" + "\n".join(errors)[:3000]
-        outputs = "\n".join(body.locator(".jp-OutputArea").all_inner_texts())
-        for sign in ("Error displaying widget", "Model not found", "Widgets are NOT rendering", "Loading widget"):
-            assert sign not in outputs, f"a widget failed to render in {name}: {sign!r}"
-        # the demos' static copies (text/html, for GitHub and the website) must lose to the live widget here
-        assert body.locator(".tll-static-fallback").count() == 0, f"{name}: JupyterLab shows a static fallback"
+        check_outputs(body, name)
 
         timings["redraw"] = []
         demos = body.locator(".tll-demo")
