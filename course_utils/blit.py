@@ -58,8 +58,7 @@ def encode_png(rgba: Any) -> bytes:
 
 def figure_titles(fig: Figure) -> list[str]:
     """The suptitle and every axes title of ``fig``, whitespace collapsed, empty ones left out."""
-    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
-    titles = [suptitle] + [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")]
+    titles = [fig.get_suptitle()] + [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")]
     return [" ".join(t.split()) for t in titles if t.strip()]
 
 

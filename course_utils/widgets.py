@@ -33,7 +33,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from .blit import Frame
+from .blit import Frame, figure_titles
 from .checks import check_int
 from .data import POWERS_OF_TWO
 from .plots import figure_to_png
@@ -337,8 +337,7 @@ def _running_loop() -> Any:
 def render(fig: Figure) -> tuple[bytes, list[str]]:
     """PNG bytes of ``fig`` (at the demos' resolution) and its titles (for alt text); the figure is closed."""
     try:
-        titles = [fig.get_suptitle()] + [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")]
-        return figure_to_png(fig, dpi=80), [" ".join(t.split()) for t in titles if t.strip()]
+        return figure_to_png(fig, dpi=80), figure_titles(fig)
     finally:
         plt.close(fig)
 
