@@ -7,6 +7,7 @@ only proves the second front end, with the same helpers."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -75,10 +76,14 @@ def _operate(page, kind, control) -> str:
 
 
 # Seen passing in Notebook 7: the others leave some slider unmoved (arrow keys, then a drag) and time out
-# waiting for a redraw (seen on 02, 03, 04, 06; 07-11 not run yet). Open: find why and drop this list.
-SEEN_PASSING = {"00_welcome.ipynb", "01_training_loop.ipynb", "05_batch_size.ipynb",
-                "12_common_misunderstandings.ipynb"}  # fmt: skip
-UNRELIABLE = pytest.mark.xfail(reason="Notebook 7: some sliders do not move from the test (open)", strict=False)
+# waiting for a redraw (seen on 02, 03, 04, 06 and, in one CI run, 12; 07-11 unverified). Open: find why and
+# drop this list. They cost about 90 s each, so they run only with TLL_NB7_ALL=1 (and then may fail).
+SEEN_PASSING = {"00_welcome.ipynb", "01_training_loop.ipynb", "05_batch_size.ipynb"}
+UNRELIABLE = [
+    pytest.mark.skipif(not os.environ.get("TLL_NB7_ALL"), reason="Notebook 7: some sliders do not move from the "
+                       "test (open); TLL_NB7_ALL=1 runs it"),
+    pytest.mark.xfail(reason="Notebook 7: some sliders do not move from the test (open)", strict=False),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", [n if n in SEEN_PASSING else pytest.param(n, marks=UNRELIABLE) for n in NOTEBOOKS])

@@ -77,7 +77,13 @@ def test_quick_front_end_changes_run_only_the_newest_settings():
         slider.set_state({"value": values[-1]})
         await asyncio.sleep(0.3)
 
-    asyncio.run(twenty_quick_changes())
+    import threading  # a loop of its own, in its own thread: the browser tests' Playwright may run one here
+
+    errors: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _collect(errors, lambda: asyncio.run(twenty_quick_changes())))
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive() and not errors, errors
     assert len(demo.timings) == 3  # the first picture, the code's change, and one for the newest settings
     assert _text(demo).startswith("batch_size=32 lr=0.001 epochs=4 ") and demo.result.history.epochs == 4
     assert len(_images(demo)) == 1
@@ -174,3 +180,10 @@ def test_a_failing_demo_shows_its_message_in_the_static_copy():
     demo = Demo(lambda lr: 1 / 0, plot_history, lr=lr_slider())
     page = _static(demo.widget)
     assert "could not run -- ZeroDivisionError" in page and "<img" not in page
+
+
+def _collect(errors: list, call) -> None:
+    try:
+        call()
+    except BaseException as exc:  # re-raised in the test's own thread by the assert
+        errors.append(exc)
