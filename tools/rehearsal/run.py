@@ -556,7 +556,7 @@ def learner_part1(page, learner: Learner, hub: Hub, link: str, run_id: str) -> N
     say(f"{learner.name}: moved {label} {readout} -> {shown}; new readout and picture")
 
     cell = body.locator(".jp-CodeCell").filter(has_text="ch01.q1.check(answer_q1)")
-    _set_source(page, cell, "from course_utils.exercises import ch01\n\nanswer_q1 = 160  # your number\n"
+    _set_source(page, cell, "answer_q1 = 160  # your number\n"
                             "ch01.q1.check(answer_q1)")  # fmt: skip
     page.keyboard.press("Shift+Enter")
     verdict = cell.locator(".jp-OutputArea")
