@@ -9,6 +9,7 @@ and one folder per notebook under :mod:`course_utils.lessons`, importing only th
 The names most notebooks need are importable from here directly.
 """
 
+from . import repro as repro  # first: pins the CPU numerics (repro.pin_cpu_numerics) before any tensor
 from .callbacks import BestWeights, Callback, EarlyStopping, LoopState, MaxSteps
 from .data import (
     as_dataset,
