@@ -293,7 +293,10 @@ def test_notebook_claims_section_4_the_try_this_prompts():
         bs.batch_size_demo(batch_size=1, lr=0.1, epochs=8, scale_lr=True).run)  # fmt: skip
     troubled = bs.batch_size_demo(batch_size=8, lr=3.0, epochs=8).run.history  # "which one gets into trouble?"
     calm = bs.batch_size_demo(batch_size=32, lr=3.0, epochs=8).run.history
-    assert max(troubled.epoch_val_loss) > 1.5 * max(calm.epoch_val_loss)
+    # At lr 3 both runs are on the edge (their last bits decide how bumpy): the noisier batch 8 blows up
+    # (or at least ends far above), batch 32 finishes.
+    assert calm.stop_reason == "finished"
+    assert troubled.stop_reason.startswith("diverged") or max(troubled.epoch_val_loss) > 1.5 * max(calm.epoch_val_loss)
     assert bs.batch_size_demo(batch_size=32, lr=10.0, epochs=8).run.history.stop_reason == "diverged at step 4"
 
 
