@@ -21,6 +21,8 @@ ALL_PROMPTS_NUMBERED = """() => {
 }"""
 
 
+VERDICT = re.compile(r"^[\u2713\u2717]? ?(Correct!|Not quite\.)")  # a quiz's chip: a mark, then the word
+
 COUNT_PICTURES = """o => {
   o.__tllPictures = 0;
   const seen = new Set([...o.querySelectorAll('img')].map(i => i.src));
@@ -243,8 +245,7 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
                 question.scroll_into_view_if_needed()
                 question.locator("input[type=radio]").first.check()
                 question.get_by_role("button", name="Check").click()
-                verdict = re.compile(r"^[\u2713\u2717]? ?(Correct!|Not quite\.)")  # the chip: a mark, then the word
-                question.get_by_text(verdict).first.wait_for(timeout=30_000)
+                question.get_by_text(VERDICT).first.wait_for(timeout=30_000)
             score = quizzes.nth(i).locator(".widget-html").first.inner_text()
             assert f"({questions.count()} answered)" in score, score
 
