@@ -92,14 +92,32 @@ def _axis(ax: Axes, which: str, ranged: bool = True) -> str:
     return text + (f" ({scale} scale)" if scale != "linear" and scale not in label else "")
 
 
-def _bars(container: Any) -> str | None:
+def _bar_series(ax: Axes) -> list[tuple[str, list[float]]]:
+    """The panel's bar series as (label, sizes): bars drawn one ``bar`` call at a time (a stacked or
+    grouped chart) join the labelled series of the same colour and hatch."""
+    series: dict[Any, tuple[str, list[float]]] = {}
+    for container in ax.containers:
+        patches = [p for p in container if hasattr(p, "get_height")]
+        if not patches:
+            continue
+        size = "get_width" if getattr(container, "orientation", "vertical") == "horizontal" else "get_height"
+        label = _clean(container.get_label())
+        key = (tuple(patches[0].get_facecolor()), patches[0].get_hatch())
+        if label.startswith("_"):
+            label = ""
+        else:
+            key = (key, label) if key in series and series[key][0] else key
+        name, sizes = series.setdefault(key, (label, []))
+        series[key] = (name or label, sizes)
+        sizes += _finite(getattr(p, size)() for p in patches)
+    return [item for item in series.values() if item[1]]
+
+
+def _bars(label: str, heights: list[float]) -> str:
     """One set of bars: its label and heights (each of up to 12 bars, else their range)."""
-    size = "get_width" if getattr(container, "orientation", "vertical") == "horizontal" else "get_height"
-    heights = _finite(getattr(patch, size, lambda: math.nan)() for patch in container)
-    if not heights:
-        return None
-    label = _clean(container.get_label())
-    label = "" if label.startswith("_") else label + ": "
+    label = label + ": " if label else ""
+    if len(heights) == 1:
+        return f"{label}1 bar of height {_num(heights[0])}"
     if len(heights) <= 12:
         return f"{label}{len(heights)} bars of height {', '.join(_num(h) for h in heights)}"
     return f"{label}{len(heights)} bars, heights from {_num(min(heights))} to {_num(max(heights))}"
@@ -111,7 +129,7 @@ def _panel(ax: Axes) -> str:
     if title:
         parts.append(title)
     curves = [c for c in (_curve(line) for line in ax.get_lines()) if c]
-    bars = [b for b in (_bars(c) for c in ax.containers) if b]
+    bars = [_bars(label, heights) for label, heights in _bar_series(ax)]
     if ax.axison:  # the curves and bars give their own numbers; else the axes' ranges say what is shown
         axes = [_axis(ax, which, ranged=not (curves or bars)) for which in ("x", "y")]
         if any(axes):
@@ -257,7 +275,8 @@ def _mark(line: Any) -> tuple[str, str]:
 
 
 def colour_only_curves(fig: Figure) -> list[str]:
-    """Pairs of labelled curves on one axes that differ in colour but not in line style or marker.
+    """Pairs of labelled curves on one axes that differ in colour but not in line style or marker,
+    and pairs of labelled bar series that differ in colour but not in hatch.
 
     Empty when every curve a legend names can be told apart without colour (what a colour-blind
     reader or a greyscale print needs). Each entry names the panel and the two labels.
@@ -271,4 +290,12 @@ def colour_only_curves(fig: Figure) -> list[str]:
                 if to_hex(a.get_color()) != to_hex(b.get_color()) and _mark(a) == _mark(b):
                     problems.append(f"axes {n + 1} ({ax.get_title() or ax.get_ylabel()}): "
                                     f"{a.get_label()!r} and {b.get_label()!r} differ by colour only")  # fmt: skip
+        bars = [(str(c.get_label()), c[0]) for c in ax.containers
+                if not str(c.get_label()).startswith("_") and len(c) and hasattr(c[0], "get_hatch")]  # fmt: skip
+        for i, (label_a, a) in enumerate(bars):
+            for label_b, b in bars[i + 1 :]:
+                same_hatch = (a.get_hatch() or "") == (b.get_hatch() or "")
+                if to_hex(a.get_facecolor()) != to_hex(b.get_facecolor()) and same_hatch:
+                    problems.append(f"axes {n + 1} ({ax.get_title() or ax.get_ylabel()}): bars {label_a!r} and "
+                                    f"{label_b!r} differ by colour only (give them hatches: plots.bar_style)")
     return problems

@@ -29,6 +29,7 @@ __all__ = [
     "VAL_STYLE",
     "curve_style",
     "run_style",
+    "bar_style",
     "use_course_style",
     "plot_step_loss",
     "plot_epoch_curves",
@@ -73,6 +74,19 @@ def run_style(i: int, *, markers: bool = True, **overrides: Any) -> dict[str, An
     style = {"color": PALETTE[i % len(PALETTE)], "linestyle": LINESTYLES[i % len(LINESTYLES)],
              "marker": MARKERS[i % len(MARKERS)]}  # fmt: skip
     return curve_style(style, markers=markers, **overrides)
+
+# Bars of different series differ by hatch as well as colour (white hatching reads on every colour of
+# the palette): the first series is plain, the next ones hatched.
+HATCHES = ("", "///", "...", "\\\\\\", "xxx")
+
+
+def bar_style(i: int, color: Any = None, **overrides: Any) -> dict[str, Any]:
+    """Keyword arguments for ``ax.bar``/``ax.barh`` for the ``i``-th series of a bar chart: its colour
+    (``color``, or the palette's ``i``-th) and its own hatch, so that series never differ by colour alone."""
+    style = {"color": PALETTE[i % len(PALETTE)] if color is None else color, "hatch": HATCHES[i % len(HATCHES)],
+             "edgecolor": "white", "linewidth": 0}  # fmt: skip
+    return {**style, **overrides}
+
 
 X_AXES = {"step": "step (optimizer updates)", "epoch": "epoch", "samples": "samples seen", "seconds": "seconds"}
 

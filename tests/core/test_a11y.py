@@ -23,7 +23,16 @@ from course_utils.exercises import Feedback
 from course_utils.lessons.l12_common_misunderstandings import exercises as ch12
 from course_utils.lessons.l12_common_misunderstandings.quiz_widget import quiz
 from course_utils.live import LiveView
-from course_utils.plots import TRAIN_STYLE, VAL_STYLE, compare_runs, plot_epoch_curves, plot_history, run_style
+from course_utils.plots import (
+    HATCHES,
+    TRAIN_STYLE,
+    VAL_STYLE,
+    bar_style,
+    compare_runs,
+    plot_epoch_curves,
+    plot_history,
+    run_style,
+)
 from course_utils.runs import run_training
 
 
@@ -234,3 +243,27 @@ def test_every_saved_figure_has_alt_text_that_says_what_it_shows():
     assert len(outputs) > 20
     bad = [where for where, alt in outputs if len(alt) < 40 or alt.strip().lower() in ("plot", "figure", "<plot>")]
     assert not bad, f"{len(bad)} of {len(outputs)} saved figures without a real alt text: {', '.join(bad[:10])}"
+
+
+def test_colour_only_curves_also_finds_bar_series_told_apart_by_colour_alone():
+    fig, ax = plt.subplots()
+    ax.bar([0, 1], [1, 2], color="C0", label="training loss")
+    ax.bar([0.4, 1.4], [2, 3], color="C1", label="validation loss")
+    (problem,) = colour_only_curves(fig)
+    assert "bars 'training loss' and 'validation loss' differ by colour only" in problem
+    ax.containers[1].patches[0].set_hatch("///")  # the first bar of each series is compared
+    assert colour_only_curves(fig) == []
+
+
+def test_bar_style_gives_each_series_its_own_hatch():
+    hatches = [bar_style(i)["hatch"] for i in range(len(HATCHES))]
+    assert len(set(hatches)) == len(HATCHES) and bar_style(1, "0.6")["color"] == "0.6"
+
+
+def test_alt_for_joins_bars_drawn_one_call_at_a_time_into_their_series():
+    fig, ax = plt.subplots()
+    for row, (a, b) in enumerate([(1, 2), (3, 4)]):  # a stacked chart, one barh call per part and row
+        ax.barh(row, a, label="weights" if row == 0 else None, **bar_style(0))
+        ax.barh(row, b, left=a, label="gradients" if row == 0 else None, **bar_style(1))
+    alt = alt_for(fig)
+    assert "bars: weights: 2 bars of height 1, 3; gradients: 2 bars of height 2, 4." in alt, alt

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-from ...plots import ALERT_COLOR, PALETTE, run_style, subplots
+from ...plots import ALERT_COLOR, PALETTE, bar_style, run_style, subplots
 from .experiments import (
     BatchDemo,
     GradientNoise,
@@ -167,8 +167,8 @@ def plot_generalization(rows: Sequence[dict], title: str = "") -> Figure:
         positions = range(len(panel))
         train = [r["train_loss"] for r in panel]
         val = [r["val_loss"] for r in panel]
-        ax.bar([p - 0.2 for p in positions], train, width=0.4, color=PALETTE[0], label="training loss")
-        ax.bar([p + 0.2 for p in positions], val, width=0.4, color=PALETTE[1], label="validation loss")
+        ax.bar([p - 0.2 for p in positions], train, width=0.4, label="training loss", **bar_style(0))
+        ax.bar([p + 0.2 for p in positions], val, width=0.4, label="validation loss", **bar_style(1))
         for p, v in zip(positions, val):
             if math.isnan(v):
                 ax.text(p, 0.02, "diverged", ha="center", color=ALERT_COLOR, fontsize=9, rotation=90)

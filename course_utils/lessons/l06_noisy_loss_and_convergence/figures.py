@@ -8,7 +8,17 @@ from matplotlib.figure import Figure
 
 from ...blit import BlitFigure
 from ...history import ema
-from ...plots import ALERT_COLOR, PALETTE, TRAIN_COLOR, TRAIN_STYLE, VAL_COLOR, VAL_STYLE, curve_style, subplots
+from ...plots import (
+    ALERT_COLOR,
+    PALETTE,
+    TRAIN_COLOR,
+    TRAIN_STYLE,
+    VAL_COLOR,
+    VAL_STYLE,
+    bar_style,
+    curve_style,
+    subplots,
+)
 from .experiments import BatchLossSpread, EscapeRun, NoisyRun, Plateau
 
 __all__ = ["plot_four_views", "plot_batch_loss_spread", "plot_spread_vs_batch_size", "plot_escape", "plot_plateau",
@@ -201,10 +211,11 @@ def plot_escape(results: Sequence[EscapeRun], *, paths: int = 8) -> Figure:
     names = [f"{'full' if r.batch_size == len(problem.x) else f'batch {r.batch_size}'}\n{r.steps:,}\nsteps"
              + ("" if one_lr else f"\nlr {r.lr:g}") for r in results]  # fmt: skip
     bottom = [0] * len(results)
-    for region, color, label in (("best", PALETTE[2], "best valley"), ("trap", PALETTE[1], "still in the trap"),
-                                 ("elsewhere", "0.6", "elsewhere")):  # fmt: skip
+    for i, (region, color, label) in enumerate((("best", PALETTE[2], "best valley"),
+                                                ("trap", PALETTE[1], "still in the trap"),
+                                                ("elsewhere", "0.6", "elsewhere"))):  # fmt: skip
         counts = [r.count(region) for r in results]
-        ax.bar(range(len(results)), counts, bottom=bottom, color=color, label=label, width=0.7)
+        ax.bar(range(len(results)), counts, bottom=bottom, label=label, width=0.7, **bar_style(i, color))
         bottom = [b + c for b, c in zip(bottom, counts)]
     ax.set_xticks(range(len(results)), names, fontsize=7.5)
     ax.set_ylabel(f"runs (of {results[0].runs})")

@@ -12,7 +12,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ...blit import BlitFigure, clip
-from ...plots import PALETTE, log_axis, subplots
+from ...plots import PALETTE, bar_style, log_axis, subplots
 
 __all__ = [
     "plot_gradient_agreement",
@@ -189,8 +189,8 @@ def plot_memory(rows: Sequence) -> Figure:
         parts = [(row.step.parameters, BLUE, "weights"), (row.step.gradients, SKY, "gradients"),
                  (row.peak_activations, ORANGE, "activations saved for backward (peak)"),
                  (row.step.batch, PURPLE, "the micro-batch itself")]  # fmt: skip
-        for value, color, name in parts:
-            ax.barh(i, value / scale, left=left, color=color, label=name if i == 0 else None, height=0.6)
+        for j, (value, color, name) in enumerate(parts):
+            ax.barh(i, value / scale, left=left, label=name if i == 0 else None, height=0.6, **bar_style(j, color))
             left += value / scale
         ax.text(left + 0.03, i, f"{row.peak_total / scale:.2f} MB", va="center", fontsize=9)
         k = row.accumulation_steps

@@ -12,7 +12,7 @@ from torch import nn
 
 from ...blit import BlitFigure
 from ...history import History
-from ...plots import ALERT_COLOR, PALETTE, TRAIN_STYLE, VAL_STYLE, subplots
+from ...plots import ALERT_COLOR, PALETTE, TRAIN_STYLE, VAL_STYLE, bar_style, subplots
 from .experiments import DigitsData, Sample, misclassified, predict
 
 __all__ = ["plot_digit_samples", "plot_digits_run", "plot_misclassified", "plot_confusion_matrix", "plot_next_char",
@@ -162,13 +162,13 @@ def _show(c: str) -> str:
 
 
 def _next_char_axes(ax, sample: Sample, top: int) -> list[int]:
-    """Grey bars (temperature 1), ticks, labels and limits: what a temperature does not change.
+    """Grey hatched bars (temperature 1), ticks, labels and limits: what a temperature does not change.
 
     Returns the ``top`` likeliest characters at temperature 1 (their indices), in bar order."""
     order = torch.argsort(sample.probs_t1, descending=True, stable=True)[:top].tolist()
     xs = range(len(order))
-    ax.bar([x - 0.2 for x in xs], [float(sample.probs_t1[i]) for i in order], width=0.4, color="0.7",
-           label="temperature 1 (the model's own probabilities)")  # fmt: skip
+    ax.bar([x - 0.2 for x in xs], [float(sample.probs_t1[i]) for i in order], width=0.4,
+           label="temperature 1 (the model's own probabilities)", **bar_style(1, "0.7"))  # fmt: skip
     ax.set_xticks(list(xs))
     ax.set_xticklabels([_show(sample.chars[i]) for i in order], fontsize=11, family="monospace")
     ax.set_ylim(0, 1.05)
