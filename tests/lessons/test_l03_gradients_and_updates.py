@@ -503,3 +503,39 @@ def test_the_zero_grad_demo_picture_keeps_its_axes_and_marks_runs_off_them():
     assert all(ax.get_xlim() == (0, 201) for ax in picture.axes)
     with pytest.raises(TypeError, match="zero_grad_comparison"):
         picture(None)
+
+
+def test_the_descent_demo_picture_keeps_its_axes_and_shows_extremes_inside_them():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from course_utils.lessons.l03_gradients_and_updates.figures import DESCENT_LIMITS, descent_picture
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+    picture = descent_picture()
+    limits = lambda: (picture.left.get_xlim(), picture.left.get_ylim(), picture.right.get_xlim(),  # noqa: E731
+                      picture.right.get_ylim())  # fmt: skip
+    fixed = tuple(pytest.approx(DESCENT_LIMITS[k]) for k in ("w", "loss", "steps", "loss_log"))
+    wild = descend_1d(lr=10.0, w_start=8.0, steps=20)  # the sliders' extreme: step 1 leaves the plot, diverges
+    frame = picture(wild)
+    assert limits() == fixed and wild.diverged
+    assert picture.off_note.get_visible() and "step 1 jumps out of view" in picture.off_note.get_text()
+    assert picture.off_scale.get_visible() and len(picture.off_scale.get_xdata()) > 0  # marked on the top edge
+    assert max(picture.per_step.get_ydata()) <= DESCENT_LIMITS["loss_log"][1]
+    assert "diverged at step" in frame.titles[-1] and frame.titles[0].startswith("lr = 10")
+    start = descend_1d(lr=0.1, w_start=-1.0, steps=8)  # the notebook's start: everything inside the axes
+    blitted = pixels(picture(start).png)
+    assert limits() == fixed and not picture.off_note.get_visible() and not picture.off_scale.get_visible()
+    drawn = ~np.broadcast_to(picture.arrows.Umask, picture.arrows.U.shape)  # the arrows not masked out
+    assert drawn.sum() == len(picture.landings.get_xdata()) == 8 and "after step 8" in picture.right_title.get_text()
+    assert np.abs(blitted - pixels(picture.full_redraw(start))).mean() < 1.0  # blitted = fully drawn
+    far = descend_1d(lr=0.1, w_start=-4.0, steps=20)  # the slider's other start: still inside the left panel
+    assert np.abs(pixels(picture(far).png) - blitted).mean() > 0.1 and limits() == fixed
+    (w0, l0), (x0, x1), (_, y1) = picture.start.get_xydata()[0], DESCENT_LIMITS["w"], DESCENT_LIMITS["loss"]
+    assert x0 <= w0 <= x1 and l0 <= y1 and not picture.off_note.get_visible()
+    with pytest.raises(TypeError, match="descend_1d"):
+        picture(None)

@@ -501,3 +501,101 @@ def test_the_slider_notches_the_instructor_guide_quotes():
     reason = lambda lr, opt: train_at_lr(lr, optimizer=opt).history.stop_reason  # noqa: E731
     assert reason(10**-0.5, "sgd") == "finished" and reason(10**-0.25, "sgd").startswith("diverged")
     assert reason(10**0.25, "adam") == "finished" and reason(10**0.5, "adam").startswith("diverged")
+
+
+# ----------------------------------------------------------------------------- the demos' pictures
+
+
+def _pixels(png):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def test_the_lr_demo_picture_keeps_its_axes_and_marks_divergence_inside_them():
+    import numpy as np
+
+    from course_utils.lessons.l07_learning_rate.figures import LR_LOSS_LIMITS, LrRunPicture
+
+    picture = LrRunPicture()
+    start = train_at_lr(0.1)  # the demo's start
+    frame = picture(start)
+    assert not picture.stop_mark.get_visible() and not picture.clip_note.get_visible()
+    assert frame.titles == ["sgd at lr = 0.1: final val loss " + f"{start.history.epoch_val_loss[-1]:.4f}"]
+    assert np.abs(_pixels(frame.png) - _pixels(picture.full_redraw(start))).mean() < 1.0  # blitted = fully drawn
+    blown = train_at_lr(0.55)  # the loss passes 1000 before the run stops at step 9
+    other = picture(blown)
+    assert picture.ax.get_ylim() == pytest.approx(LR_LOSS_LIMITS) and picture.ax.get_xlim() == (0, 125)
+    assert blown.history.diverged and picture.stop_mark.get_visible() and picture.clip_note.get_visible()
+    assert picture.stop_text.get_text().startswith(blown.history.stop_reason)
+    low, high = LR_LOSS_LIMITS
+    assert all(low <= v <= high for line in (picture.step_line, picture.smooth_line) for v in line.get_ydata())
+    assert picture.stop_mark.get_ydata()[0] == high and not picture.stop_mark.get_clip_on()  # whole on the edge
+    assert np.abs(_pixels(frame.png) - _pixels(other.png)).mean() > 0.5  # another rate, another picture
+    picture(train_at_lr(10.0, optimizer="adam"))  # the slider's top: one step, then diverged
+    assert picture.stop_mark.get_visible() and picture.ax.get_ylim() == pytest.approx(LR_LOSS_LIMITS)
+    with pytest.raises(TypeError, match="train_at_lr"):
+        picture(None)
+
+
+def test_the_descent_demo_picture_keeps_its_axes_over_offsets_and_steps():
+    import numpy as np
+
+    from course_utils.lessons.l07_learning_rate.figures import GAP_LIMITS, DescentPathPicture
+
+    picture = DescentPathPicture()
+    start = descent_path(0.1)  # the demo's start
+    frame = picture(start)
+    axes = (picture.left.get_xlim(), picture.left.get_ylim(), picture.right.get_xlim(), picture.right.get_ylim())
+    assert axes[2] == (0, 100) and axes[3] == pytest.approx(GAP_LIMITS)
+    assert np.abs(_pixels(frame.png) - _pixels(picture.full_redraw(start))).mean() < 1.0  # blitted = fully drawn
+    assert not picture.left_note.get_visible() and not picture.stop.get_visible()
+    assert frame.titles == ["lr = 0.1 = 0.21 x critical: slow creep", "finished; final loss 0.2208"]
+    for offset in (0.0, 2.0):  # every offset's start and best (w, b) lie on the one map
+        p = descent_path(0.9 * descent_path(0.1, offset=offset, steps=1).critical_lr, offset=offset, steps=100)
+        picture(p)
+        (w0, w1), (b0, b1) = axes[:2]
+        assert all(w0 <= w <= w1 and b0 <= b <= b1 for w, b in (p.path[0], (p.w_best, p.b_best)))
+        assert [a.get_visible() for a in picture.surfaces[offset]] == [True] * 3
+        assert not any(a.get_visible() for o, arts in picture.surfaces.items() if o != offset for a in arts)
+    wild = descent_path(10**0.5, offset=2.0, steps=100)  # the sliders' far corner: flies off at once
+    other = picture(wild)
+    assert (picture.left.get_xlim(), picture.left.get_ylim(), picture.right.get_xlim(),
+            picture.right.get_ylim()) == axes  # fmt: skip
+    assert picture.left_note.get_visible() and "left the map" in picture.left_note.get_text()
+    assert picture.stop.get_visible() and picture.clip_note.get_visible()
+    assert max(picture.gaps.get_ydata()) == GAP_LIMITS[1] and not picture.stop.get_clip_on()
+    assert np.abs(_pixels(frame.png) - _pixels(other.png)).mean() > 0.5
+    with pytest.raises(ValueError, match="offsets"):
+        picture(descent_path(0.1, offset=0.5))
+
+
+def test_the_momentum_demo_picture_keeps_its_axes_and_marks_runs_that_fly_off():
+    import numpy as np
+
+    from course_utils.lessons.l07_learning_rate.figures import DISTANCE_LIMITS, MomentumPicture
+
+    picture = MomentumPicture()
+    start = compare_momentum(0.1, 0.9)  # the demo's start
+    frame = picture(start)
+    axes = (picture.left.get_xlim(), picture.left.get_ylim(), picture.right.get_xlim(), picture.right.get_ylim())
+    assert axes[2] == (0, 40) and axes[3] == pytest.approx(DISTANCE_LIMITS)
+    assert np.abs(_pixels(frame.png) - _pixels(picture.full_redraw(start))).mean() < 1.0  # blitted = fully drawn
+    assert not picture.left_note.get_visible() and not any(s.get_visible() for s in picture.stops)
+    assert all(p.get_visible() for p in picture.predicted)
+    assert "x0.968" in frame.titles[-1] and "x0.949" in frame.titles[-1]  # the predicted factors, in the title
+    other = picture(compare_momentum(0.6, 0.99))  # plain SGD flies off, momentum swings
+    assert (picture.left.get_xlim(), picture.left.get_ylim(), picture.right.get_xlim(),
+            picture.right.get_ylim()) == axes  # fmt: skip
+    assert picture.stops[0].get_visible() and not picture.stops[1].get_visible() and picture.clip_note.get_visible()
+    assert not picture.predicted[0].get_visible() and "(> 1)" in other.titles[-1]
+    assert max(picture.measured[0].get_ydata()) == DISTANCE_LIMITS[1] and "plain SGD: left the map" in \
+        picture.left_note.get_text()  # fmt: skip
+    assert np.abs(_pixels(frame.png) - _pixels(other.png)).mean() > 0.5
+    picture(compare_momentum(10**0.5, 0.99))  # the sliders' far corner: both fly off
+    assert all(s.get_visible() for s in picture.stops) and picture.right.get_ylim() == pytest.approx(DISTANCE_LIMITS)
+    with pytest.raises(ValueError, match="MomentumPicture"):
+        picture(compare_momentum(0.1, 0.9, steps=60))

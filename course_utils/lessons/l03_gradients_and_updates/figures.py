@@ -14,7 +14,8 @@ from ...plots import ALERT_COLOR, PALETTE, log_axis, subplots
 from .experiments import AdamTrace, Descent1D, GradCheck, LossSlice, ReluActivity, ZeroGradResult
 
 __all__ = ["plot_gradient_check", "plot_relu_activity", "plot_descent_1d", "plot_adam_vs_sgd", "plot_zero_grad",
-           "ZeroGradPicture", "zero_grad_picture", "ZERO_GRAD_LIMITS"]
+           "ZeroGradPicture", "zero_grad_picture", "ZERO_GRAD_LIMITS", "DescentPicture", "descent_picture",
+           "DESCENT_LIMITS"]
 
 BLUE, ORANGE, GREEN, RED, PURPLE = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[4]
 # Titles get a fixed position (``y=1.01``): otherwise matplotlib measures every tick label to place them,
@@ -92,6 +93,21 @@ def plot_relu_activity(activity: ReluActivity) -> Figure:
     return fig
 
 
+def _descent_left_title(d: Descent1D) -> str:
+    return f"lr = {d.lr:g}, start w = {d.w_start:+.2f}: the steps taken (red, numbered)"
+
+
+def _descent_right_title(d: Descent1D) -> str:
+    if d.diverged:
+        return f"{d.stop_reason} (loss > a million times its start)"
+    return f"loss per step: {d.losses[0]:.3g} at the start, {d.losses[-1]:.3g} after step {d.steps_done}"
+
+
+def _label_step(k: int, wb: float, lb: float, last: tuple[float, float], width: float, y_hi: float) -> bool:
+    """Number step ``k + 1``? Step 1 always, later landing points when far enough from the last number to read."""
+    return k == 0 or abs(wb - last[0]) / width > 0.035 or abs(lb - last[1]) / y_hi > 0.06
+
+
 def plot_descent_1d(d: Descent1D) -> Figure:
     """Left: the loss curve, the tangent at the start and the steps taken (arrows).
     Right: the loss after every step, on a log scale."""
@@ -119,8 +135,7 @@ def plot_descent_1d(d: Descent1D) -> Figure:
         left.annotate("", xy=(wb, lb), xytext=(wa, la), arrowprops=dict(arrowstyle="-|>", color=RED, lw=1.5,
                                                                         shrinkA=2, shrinkB=2), zorder=6)  # fmt: skip
         left.plot([wb], [lb], "o", color=RED, markersize=4, zorder=6)
-        # number step 1, and later landing points that are far enough from the last number to read
-        if k == 0 or abs(wb - last_label[0]) / (x_hi - x_lo) > 0.035 or abs(lb - last_label[1]) / y_hi > 0.06:
+        if _label_step(k, wb, lb, last_label, x_hi - x_lo, y_hi):
             left.text(wb, lb + 0.025 * y_hi, str(k + 1), color=RED, fontsize=8, ha="center", va="bottom")
             last_label = (wb, lb)
     if off_plot:
@@ -131,7 +146,7 @@ def plot_descent_1d(d: Descent1D) -> Figure:
     left.set_ylim(0, y_hi)
     left.set_xlabel("w (the model's only weight)")
     left.set_ylabel("loss (mean squared error)")
-    left.set_title(f"lr = {d.lr:g}, start w = {d.w_start:+.2f}: the steps taken (red, numbered)", y=1.01)
+    left.set_title(_descent_left_title(d), y=1.01)
     left.legend(loc="upper center", fontsize=7.5, ncol=2, columnspacing=1.0, handlelength=1.5)
 
     steps = list(range(len(d.losses)))
@@ -140,8 +155,7 @@ def plot_descent_1d(d: Descent1D) -> Figure:
     right.set_yscale("log")
     right.set_xlabel("step (0 = start)")
     right.set_ylabel("loss (log scale)")
-    title = f"loss per step: {d.losses[0]:.3g} at the start, {d.losses[-1]:.3g} after step {d.steps_done}"
-    right.set_title(f"{d.stop_reason} (loss > a million times its start)" if d.diverged else title, y=1.01)
+    right.set_title(_descent_right_title(d), y=1.01)
     right.xaxis.set_major_locator(MaxNLocator(integer=True))
     right.legend(loc="upper left" if d.losses[-1] > d.losses[0] else "center right", fontsize=8)
     return fig
@@ -292,3 +306,132 @@ class ZeroGradPicture(BlitFigure):
 def zero_grad_picture() -> ZeroGradPicture:
     """A new picture for one zero_grad demo (``Demo(zero_grad_comparison, zero_grad_picture(), ...)``)."""
     return ZeroGradPicture()
+
+
+DESCENT_LIMITS = {"w": (-4.5, 8.5), "loss": (0.0, 70.0), "steps": (-0.5, 20.5), "loss_log": (0.1, 1e4)}
+"""The descent demo's fixed axes: w and the loss (left), the steps and the loss on a log scale (right).
+They hold every start the demo's slider offers (-4 to 8) with up to 20 steps; a run that leaves them
+is drawn up to the edge, and the picture says so."""
+
+
+class DescentPicture(BlitFigure):
+    """The descent demo's picture, as :func:`plot_descent_1d` draws it, with axes fixed for every
+    setting of its sliders (``DESCENT_LIMITS``) and only the data redrawn: the tangent, the steps
+    (arrows, landing points, numbers), the loss per step and the titles (the tangent's slope, which
+    changes with every setting, is in the demo's readout, not in the legend). The loss curve and the
+    minimum belong to the data and are drawn once (again only if another data set comes in).
+    A step that leaves the left panel ends the arrows there, with a note; a loss above the right
+    panel's top is drawn on the edge, marked with a cross."""
+
+    def __init__(self, max_steps: int = 20) -> None:
+        self.max_steps = check_int("max_steps", max_steps, minimum=1)
+        self._data: tuple[float, float, float] | None = None
+        super().__init__(figsize=(10.5, 4.0))
+
+    def build(self, fig: Figure) -> None:
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.25)
+        self.left, self.right = left, right = fig.subplots(1, 2)
+        left.set(xlim=DESCENT_LIMITS["w"], ylim=DESCENT_LIMITS["loss"], xlabel="w (the model's only weight)",
+                 ylabel="loss (mean squared error)")  # fmt: skip
+        self.curve = left.plot([], [], color=BLUE, linewidth=2, label="loss(w) = mean((w x - y)^2)")[0]
+        self.best = left.plot([], [], marker="*", markersize=14, color=GREEN, linestyle="none", label="minimum")[0]
+        self.tangent = self.animated(left.plot([], [], color=ORANGE, linewidth=1.5, linestyle="--",
+                                               label="tangent at the start (slope: readout)")[0])  # fmt: skip
+        self.start = self.animated(left.plot([], [], "o", color="black", markersize=7, zorder=5,
+                                             label="start")[0])  # fmt: skip
+        nowhere = np.ma.masked_all(self.max_steps)  # one arrow per step, hidden (masked) until used
+        self.arrows = self.animated(left.quiver(np.zeros(self.max_steps), np.zeros(self.max_steps), nowhere, nowhere,
+                                                angles="xy", scale_units="xy", scale=1, color=RED, width=0.0035,
+                                                headwidth=4.5, headlength=6, headaxislength=5.5, zorder=6))  # fmt: skip
+        self.landings = self.animated(left.plot([], [], "o", color=RED, markersize=4, linestyle="none", zorder=6)[0])
+        self.numbers = [self.animated(left.text(0, 0, "", color=RED, fontsize=8, ha="center", va="bottom"))
+                        for _ in range(self.max_steps)]  # fmt: skip
+        self.off_note = self.animated(left.text(0.5, 0.62, "", transform=left.transAxes, ha="center", va="top",
+                                                color=ALERT_COLOR, fontsize=9))  # fmt: skip
+        # titles: the words are static, only the numbers before or after them are redrawn (text is costly)
+        left.set_title("the steps (red, numbered)", loc="right", y=1.01, fontsize=10)
+        self.left_title = self.animated(left.set_title(" ", loc="left", y=1.01, fontsize=10))
+        self.legend = left.legend(loc="upper center", fontsize=7.5, ncol=2, columnspacing=1.0, handlelength=1.5)
+
+        log_axis(right)
+        right.set(xlim=DESCENT_LIMITS["steps"], ylim=DESCENT_LIMITS["loss_log"], xlabel="step (0 = start)",
+                  ylabel="loss (log scale)")  # fmt: skip
+        right.xaxis.set_major_locator(MaxNLocator(integer=True))
+        self.per_step = self.animated(right.plot([], [], "o-", color=RED, markersize=4,
+                                                 label="loss after each step")[0])  # fmt: skip
+        self.lowest = right.axhline(np.nan, color=GREEN, linestyle="--", linewidth=1.2, label="lowest possible")
+        self.off_scale = self.animated(right.plot([], [], "x", color=ALERT_COLOR, markersize=9, mew=2, zorder=6,
+                                                  label="off the scale: drawn at the top")[0])  # fmt: skip
+        self.right_legend = right.legend(loc="center right", fontsize=8)
+        right.set_title("loss per step:", loc="left", y=1.01, fontsize=10)
+        self.right_title = self.animated(right.set_title(" ", loc="right", y=1.01, fontsize=10))
+
+    def _show_data(self, d: Descent1D) -> None:
+        """The loss curve and its minimum (the same for every setting of one data set): static, drawn once."""
+        data = (d.w_best, d.loss_best, d.curvature)
+        if data == self._data:
+            return
+        self._data = data
+        w = np.linspace(*DESCENT_LIMITS["w"], 161)
+        self.curve.set_data(w, d.loss_best + d.curvature / 2 * (w - d.w_best) ** 2)  # the loss is this parabola
+        self.best.set_data([d.w_best], [d.loss_best])
+        self.lowest.set_ydata([d.loss_best] * 2)
+        self.legend.get_texts()[1].set_text(f"minimum, w* = {d.w_best:.3f}")
+        self.right_legend.get_texts()[1].set_text(f"lowest possible, {d.loss_best:.3f}")
+        self.invalidate()
+
+    def update(self, d: Descent1D) -> None:
+        if not isinstance(d, Descent1D):
+            raise TypeError(f"expected the result of descend_1d(...), but got {type(d).__name__}.")
+        if d.steps_done > self.max_steps:
+            raise ValueError(f"the run has {d.steps_done} steps, more than this picture's max_steps={self.max_steps}.")
+        self._show_data(d)
+        (x_lo, x_hi), (_, y_hi) = DESCENT_LIMITS["w"], DESCENT_LIMITS["loss"]
+        w0, l0 = d.ws[0], d.losses[0]
+        self.start.set_data([w0], [l0])
+        self.tangent.set_visible(bool(d.grads))
+        if d.grads:
+            g0, half = d.grads[0], 0.18 * (x_hi - x_lo)
+            self.tangent.set_data([w0 - half, w0 + half], [l0 - g0 * half, l0 + g0 * half])
+        landed, off, last = [], None, (w0, l0)
+        for number in self.numbers:
+            number.set_visible(False)
+        for k in range(len(d.ws) - 1):
+            wb, lb = d.ws[k + 1], d.losses[k + 1]
+            if not (x_lo <= wb <= x_hi and lb <= y_hi):
+                off = k + 1
+                break
+            landed.append((wb, lb))
+            if _label_step(k, wb, lb, last, x_hi - x_lo, y_hi):
+                self.numbers[k].set_visible(True)
+                self.numbers[k].set_position((wb, lb + 0.025 * y_hi))
+                self.numbers[k].set_text(str(k + 1))
+                last = (wb, lb)
+        points = np.array(landed).reshape(-1, 2)
+        self.landings.set_data(points[:, 0], points[:, 1])
+        tails = np.full((self.max_steps, 2), np.nan)
+        tails[: len(points)] = np.array([(d.ws[k], d.losses[k]) for k in range(len(points))]).reshape(-1, 2)
+        moves = np.ma.masked_invalid(np.full((self.max_steps, 2), np.nan))
+        moves[: len(points)] = points - tails[: len(points)]
+        self.arrows.set_offsets(np.nan_to_num(tails))
+        self.arrows.set_UVC(moves[:, 0], moves[:, 1])
+        self.off_note.set_visible(off is not None)
+        if off is not None:
+            self.off_note.set_text(f"step {off} jumps out of view\n(to w = {d.ws[off]:+.3g}); "
+                                   "every later step lands farther out")  # fmt: skip
+        self.left_title.set_text(f"lr = {d.lr:g}, start w = {d.w_start:+.2f}:")
+
+        low, high = DESCENT_LIMITS["loss_log"]
+        losses, outside = clip(d.losses, low, high)
+        steps = np.arange(len(losses))
+        self.per_step.set_data(steps, losses)
+        above = np.asarray(d.losses) > high
+        self.off_scale.set_visible(outside)
+        self.off_scale.set_data(steps[above], losses[above])
+        self.right_title.set_text(f"{d.stop_reason}: > 1e6 x the start" if d.diverged else
+                                  f"{d.losses[0]:.3g} at the start, {d.losses[-1]:.3g} after step {d.steps_done}")
+
+
+def descent_picture() -> DescentPicture:
+    """A new picture for one descent demo (``Demo(descend_1d, descent_picture(), ...)``)."""
+    return DescentPicture()
