@@ -102,6 +102,49 @@ def test_demo_reuses_the_run_at_batch_32_and_describes_it():
     assert isinstance(fig.plot_batch_demo(d), Figure)
 
 
+def test_the_demo_picture_keeps_its_axes_and_shows_extremes_inside_them():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+    picture = fig.batch_demo_picture()  # the epochs slider goes up to 30
+    axes = picture.left, picture.right
+
+    def limits():
+        return [(ax.get_xlim(), ax.get_ylim()) for ax in axes]
+
+    fixed = limits()
+    start = bs.batch_size_demo(batch_size=32, lr=0.1, epochs=8)  # the sliders' defaults
+    frames = [pixels(picture(start).png)]
+    assert not any(t.get_visible() for t in picture.clip_texts + picture.stop_texts)
+    assert picture.lines["ref_by_epoch"].get_xydata().size == 0  # batch 32 is its own reference
+    assert np.abs(frames[0] - pixels(picture.full_redraw(start))).mean() < 1.0  # blitted = fully drawn
+    frames.append(pixels(picture(bs.batch_size_demo(batch_size=128, lr=0.1, epochs=8)).png))
+    assert np.abs(frames[0] - frames[1]).mean() > 0.1  # another batch size, another picture
+    assert len(picture.lines["ref_by_step"].get_xdata()) == 8  # the dashed batch-32 curve
+    longest = bs.batch_size_demo(batch_size=512, lr=0.1, epochs=30, scale_lr=True)  # the last epoch, right edge
+    long_frame = pixels(picture(longest).png)
+    (x0, x1), (s0, s1) = picture.left.get_xlim(), picture.right.get_xlim()
+    assert x0 <= 0 and max(picture.lines["val_by_epoch"].get_xdata()) == 30 <= x1  # the epoch axis follows
+    assert s0 <= 1 and 512 * 30 <= s1  # batch 1 for 30 epochs would fit too
+    assert np.abs(long_frame - pixels(picture.full_redraw(longest))).mean() < 1.0  # the new axes, drawn anew
+    blown = bs.batch_size_demo(batch_size=32, lr=10.0, epochs=8)  # diverges at step 4
+    picture(blown)
+    low, high = fig.DEMO_LOSS_LIMITS
+    assert all(t.get_visible() and t.get_text().strip() == "diverged at step 4" for t in picture.stop_texts)
+    assert picture.clip_texts[1].get_visible()  # the exploding loss: drawn at the top edge, and said so
+    y = picture.lines["step_by_step"].get_ydata()
+    assert len(y) == 3 and all(low <= v <= high for v in y) and y[-1] == high
+    assert [tuple(m.get_xydata()[0]) for m in picture.stop_marks] == [(4 / 16, high), (4, high)]
+    assert limits() == fixed  # back at 8 epochs: the same axes for every other setting
+    with pytest.raises(TypeError, match="BatchDemo"):
+        picture(blown.run)
+
+
 # ----------------------------------------------------------------------------- cost
 
 

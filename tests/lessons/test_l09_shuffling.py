@@ -160,3 +160,46 @@ def test_claims_of_the_notebook_in_numbers(comparison):
     # other shuffling seeds: "a model about as good: the validation accuracies differ by a few of the 200 points"
     a, c = run_shuffling(True, seed=0, shuffle_seed=0), run_shuffling(True, seed=0, shuffle_seed=1)
     assert 0 < abs(a.val_accuracy - c.val_accuracy) * 200 <= 5
+
+
+def test_the_demo_picture_keeps_its_axes_and_shows_extremes_inside_them(comparison):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from course_utils.lessons.l09_shuffling.figures import DEMO_LOSS_LIMITS, shuffle_run_picture
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+    picture = shuffle_run_picture()  # the epochs slider starts at 5
+
+    def limits():
+        return [(ax.get_xlim(), ax.get_ylim()) for ax in (picture.top, picture.bottom)]
+
+    fixed = limits()
+    plain, shuffled = comparison.no_shuffle, comparison.shuffled  # the demo's start, and shuffle switched on
+    frames = [pixels(picture(run).png) for run in (shuffled, plain)]
+    assert np.abs(frames[0] - frames[1]).mean() > 0.1  # the order switched, another picture
+    assert np.abs(frames[1] - pixels(picture.full_redraw(plain))).mean() < 1.0  # blitted = fully drawn
+    assert not picture.clip_text.get_visible() and not picture.stop_line.get_visible()
+    assert list(picture.image.get_extent()[:2]) == [0, 5] and max(picture.loss.get_xdata()) < 5  # 125 batches, 5 epochs
+    assert "no shuffling" in picture.title.get_text() and "val accuracy 0.775" in picture.title.get_text()
+    low, high = DEMO_LOSS_LIMITS
+    blown = run_shuffling(False, optimizer="sgd", lr=10.0)  # the loss explodes, then the run diverges
+    frame = picture(blown)
+    assert blown.history.diverged and picture.stop_line.get_visible()
+    assert picture.stop_text.get_text().strip() == blown.history.stop_reason
+    assert picture.clip_text.get_visible() and "highest" in picture.clip_text.get_text()
+    y = picture.loss.get_ydata()
+    assert all(low <= v <= high for v in y) and len(picture.off_scale.get_xdata()) > 0
+    assert "sgd lr=10" in frame.titles[0]
+    assert limits() == fixed  # the same axes for every setting but the epochs
+    longest = run_shuffling(False, epochs=30, batch_size=256, n_samples=1000)  # the slider's last epoch
+    long_frame = pixels(picture(longest).png)
+    assert picture.image.get_extent()[1] == 30 and picture.top.get_xlim() == (0, 30) == picture.bottom.get_xlim()
+    assert np.abs(long_frame - pixels(picture.full_redraw(longest))).mean() < 1.0  # the new axes, drawn anew
+    assert np.abs(pixels(picture(plain).png) - frames[1]).mean() < 1.0  # back at 5 epochs: the first picture
+    with pytest.raises(TypeError, match="run_shuffling"):
+        picture(comparison)

@@ -10,8 +10,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
+from ...blit import BlitFigure, clip
+from ...checks import check_int
 from ...plots import ALERT_COLOR, PALETTE, bar_style, run_style, subplots
 from .experiments import (
+    N_TRAIN,
     BatchDemo,
     GradientNoise,
     MemorySweep,
@@ -29,6 +32,9 @@ __all__ = [
     "plot_gradient_noise",
     "plot_noise_scale",
     "plot_batch_demo",
+    "BatchDemoPicture",
+    "batch_demo_picture",
+    "DEMO_LOSS_LIMITS",
 ]
 
 _GREY = "0.45"
@@ -285,34 +291,71 @@ def plot_noise_scale(trace: NoiseScaleTrace, steps: StepsToTarget | None = None)
 
 # ----------------------------------------------------------------------------- demo
 
+_DEMO_SIZE = (10, 3.6)
+_DEMO_MARGINS = dict(left=0.07, right=0.98, bottom=0.15, top=0.85, wspace=0.06)
+_STEP_STYLE = dict(color=PALETTE[0], alpha=0.35, linewidth=0.8)
+_VAL_STYLE = dict(color=PALETTE[0], marker="o", linestyle="-", markersize=4)
+_REF_STYLE = dict(color=PALETTE[1], marker="s", linestyle="--", markersize=4)
+_STEP_LABEL, _VAL_LABEL = "loss of each step (this run)", "validation loss (this run)"
+DEMO_LOSS_LIMITS = (0.0, 1.2)  # the demo picture's loss axis: every setting of the sliders on one scale
 
-def plot_batch_demo(result: BatchDemo) -> Figure:
-    """The demo's picture: loss of every step and validation loss, against epochs and against steps."""
-    _type(result, BatchDemo, "result")
-    run, ref = result.run, result.reference
-    h, rh = run.history, ref.history
-    fig, (left, right) = subplots(1, 2, figsize=(10, 3.6), sharey=True,
-                                  adjust=dict(left=0.07, right=0.98, bottom=0.15, top=0.85, wspace=0.06))
-    per_epoch = max(h.batches_per_epoch, 1)
-    step_x = [(i + 1) / per_epoch for i in range(h.steps)]
-    color = PALETTE[0]
-    left.plot(step_x, h.step_loss, color=color, alpha=0.35, linewidth=0.8, label="loss of each step (this run)")
-    left.plot(range(1, len(h.epoch_val_loss) + 1), h.epoch_val_loss, "o-", color=color, markersize=4,
-              label="validation loss (this run)")  # fmt: skip
-    if ref is not run:
-        left.plot(range(1, len(rh.epoch_val_loss) + 1), rh.epoch_val_loss, "s--", color=PALETTE[1], markersize=4,
-                  label=f"validation loss, batch 32, lr {ref.settings['lr']:g}")  # fmt: skip
+
+def _demo_static(left: Axes, right: Axes) -> None:
+    """What no setting of the sliders changes: labels, titles, the log step axis."""
     left.set_xlabel("epoch")
     left.set_ylabel("loss")
     left.set_title("against epochs (passes over the data)", fontsize=10)
-    right.plot(range(1, h.steps + 1), h.step_loss, color=color, alpha=0.35, linewidth=0.8)
-    right.plot(h.epoch_steps[: len(h.epoch_val_loss)], h.epoch_val_loss, "o-", color=color, markersize=4)
-    if ref is not run:
-        right.plot(rh.epoch_steps[: len(rh.epoch_val_loss)], rh.epoch_val_loss, "s--", color=PALETTE[1], markersize=4)
     right.set_xscale("log")
     right.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     right.set_xlabel("step (weight updates, log scale)")
     right.set_title("against steps", fontsize=10)
+
+
+def _demo_title(result: BatchDemo) -> str:
+    h = result.run.history
+    lr_text = f"lr {result.lr_used:.3g}" + (" (scaled with the batch)" if result.scale_lr else "")
+    per_epoch = f"{h.batches_per_epoch} step{'s' if h.batches_per_epoch != 1 else ''} per epoch"
+    epochs = result.run.settings['epochs']
+    return f"batch {result.batch_size}, {lr_text}, {epochs} epochs: {per_epoch}, {h.steps} in all"
+
+
+def _demo_curves(result: BatchDemo) -> dict[str, tuple[list[float], list[float]]]:
+    """The x and y of every curve of the demo: this run's step losses (against epochs and against
+    steps) and validation losses, and the reference's validation losses (empty when it is this run)."""
+    h, rh = result.run.history, result.reference.history
+    per_epoch = max(h.batches_per_epoch, 1)
+    own_ref = result.reference is result.run
+    return {
+        "step_by_epoch": ([(i + 1) / per_epoch for i in range(h.steps)], list(h.step_loss)),
+        "step_by_step": (list(range(1, h.steps + 1)), list(h.step_loss)),
+        "val_by_epoch": (list(range(1, len(h.epoch_val_loss) + 1)), list(h.epoch_val_loss)),
+        "val_by_step": (list(h.epoch_steps[: len(h.epoch_val_loss)]), list(h.epoch_val_loss)),
+        "ref_by_epoch": ([], []) if own_ref else (list(range(1, len(rh.epoch_val_loss) + 1)), list(rh.epoch_val_loss)),
+        "ref_by_step": ([], []) if own_ref else (list(rh.epoch_steps[: len(rh.epoch_val_loss)]),
+                                                 list(rh.epoch_val_loss)),
+    }  # fmt: skip
+
+
+def plot_batch_demo(result: BatchDemo) -> Figure:
+    """The demo's picture: loss of every step and validation loss, against epochs and against steps.
+
+    Its axes fit this one result; the demo draws the same picture, on axes fixed over every setting of
+    its sliders, with :class:`BatchDemoPicture`.
+    """
+    _type(result, BatchDemo, "result")
+    run, ref = result.run, result.reference
+    h, rh = run.history, ref.history
+    fig, (left, right) = subplots(1, 2, figsize=_DEMO_SIZE, sharey=True, adjust=_DEMO_MARGINS)
+    _demo_static(left, right)
+    c = _demo_curves(result)
+    left.plot(*c["step_by_epoch"], **_STEP_STYLE, label=_STEP_LABEL)
+    left.plot(*c["val_by_epoch"], **_VAL_STYLE, label=_VAL_LABEL)
+    if ref is not run:
+        left.plot(*c["ref_by_epoch"], **_REF_STYLE, label=f"validation loss, batch 32, lr {ref.settings['lr']:g}")
+    right.plot(*c["step_by_step"], **_STEP_STYLE)
+    right.plot(*c["val_by_step"], **_VAL_STYLE)
+    if ref is not run:
+        right.plot(*c["ref_by_step"], **_REF_STYLE)
     finite = [v for v in h.step_loss + h.epoch_val_loss + rh.epoch_val_loss if math.isfinite(v)]
     top = min(max(finite, default=1.0), 3.0)
     left.set_ylim(0, max(top * 1.05, 0.8))
@@ -320,7 +363,90 @@ def plot_batch_demo(result: BatchDemo) -> Figure:
         for ax in (left, right):
             ax.text(0.5, 0.5, h.stop_reason, transform=ax.transAxes, ha="center", color=ALERT_COLOR, fontsize=12)
     left.legend(loc="upper right", fontsize=8)
-    lr_text = f"lr {result.lr_used:.3g}" + (" (scaled with the batch)" if result.scale_lr else "")
-    fig.suptitle(f"batch {result.batch_size}, {lr_text}, {run.settings['epochs']} epochs: "
-                 f"{h.batches_per_epoch} steps per epoch, {h.steps} in all", fontsize=10.5)  # fmt: skip
+    fig.suptitle(_demo_title(result), fontsize=10.5)
     return fig
+
+
+class BatchDemoPicture(BlitFigure):
+    """The demo's picture, as :func:`plot_batch_demo` draws it, on fixed axes: steps 1 to
+    ``max_epochs`` epochs of batch 1 (log scale) and loss on :data:`DEMO_LOSS_LIMITS` for every
+    setting; epochs 0 to the run's epochs for every setting but the epochs (changing them draws the
+    axes once anew: the default 8 epochs would fill a quarter of a 30-epoch axis). Only the curves,
+    the title and a few notes are redrawn. Losses
+    above the axis (a learning rate too large) are drawn at its edge with a note, and a run that
+    diverged says so in both panels. The legend is static: the reference's learning rate is the
+    slider's, named in the readout."""
+
+    def __init__(self, max_epochs: int = 30) -> None:
+        self.max_epochs = check_int("max_epochs", max_epochs, minimum=1)
+        self.max_steps = N_TRAIN * self.max_epochs  # batch 1: one step per example
+        self.epochs = 8  # the epochs slider's start; the epoch axis follows the slider
+        super().__init__(figsize=(_DEMO_SIZE[0], _DEMO_SIZE[1] + 0.3))  # room for the legend on top
+
+    def build(self, fig: Figure) -> None:
+        fig.subplots_adjust(**{**_DEMO_MARGINS, "top": 0.76, "bottom": 0.14})
+        self.left, self.right = left, right = fig.subplots(1, 2, sharey=True)
+        _demo_static(left, right)
+        low, high = DEMO_LOSS_LIMITS
+        left.set_ylim(low, high)
+        left.set_xlim(0, self.epochs + 0.5)
+        left.xaxis.set_major_locator(MaxNLocator(integer=True))
+        right.set_xlim(1, self.max_steps * 1.3)
+        right.set_xticks([t for t in (1, 10, 100, 1000, 10000, 100000) if t <= self.max_steps])
+        right.xaxis.set_minor_locator(LogLocator(base=10, subs=range(2, 10)))
+        self.lines: dict[str, object] = {}
+        for side, ax in (("epoch", left), ("step", right)):
+            self.lines[f"step_by_{side}"] = self.animated(ax.plot([], [], **_STEP_STYLE)[0])
+            self.lines[f"ref_by_{side}"] = self.animated(ax.plot([], [], **_REF_STYLE)[0])
+            self.lines[f"val_by_{side}"] = self.animated(ax.plot([], [], **_VAL_STYLE)[0])
+        self.stops, self.stop_marks, self.stop_texts = [], [], []
+        for ax in (left, right):  # where a run diverged: a line, a cross at the top edge and the stop reason
+            self.stops.append(self.animated(ax.axvline(1, color=ALERT_COLOR, linestyle="--", linewidth=1.2)))
+            self.stop_marks.append(self.animated(ax.plot([], [], "X", color=ALERT_COLOR, markersize=10,
+                                                         clip_on=False, zorder=5)[0]))  # fmt: skip
+            self.stop_texts.append(self.animated(ax.text(1, 0.5, "", transform=ax.get_xaxis_transform(),
+                                                         color=ALERT_COLOR, fontsize=11, va="center")))  # fmt: skip
+        self.clip_texts = [self.animated(ax.text(
+            0.99, 0.97, f"losses above {high:g} drawn at the top edge", transform=ax.transAxes, ha="right",
+            va="top", fontsize=8, color=ALERT_COLOR, bbox=dict(facecolor="white", edgecolor="none", alpha=0.85,
+                                                               pad=1.5))) for ax in (left, right)]  # fmt: skip
+        self.title = self.animated(fig.suptitle(" ", fontsize=10.5, y=0.99))
+        fig.legend([self.lines["step_by_epoch"], self.lines["val_by_epoch"], self.lines["ref_by_epoch"]],
+                   [_STEP_LABEL, _VAL_LABEL, "validation loss, batch 32 at the slider's lr (when batch ≠ 32)"],
+                   loc="upper center", bbox_to_anchor=(0.5, 0.925), ncol=3, fontsize=8.5)  # fmt: skip
+
+    def update(self, result: BatchDemo) -> None:
+        _type(result, BatchDemo, "result")
+        h = result.run.history
+        epochs = int(result.run.settings.get("epochs", self.epochs))
+        if epochs != self.epochs:  # the one setting that changes an axis: draw the axes anew, once
+            self.epochs = epochs
+            self.left.set_xlim(0, epochs + 0.5)
+            self.invalidate()
+        low, high = DEMO_LOSS_LIMITS
+        clipped = {"epoch": False, "step": False}
+        for name, (xs, ys) in _demo_curves(result).items():
+            ys, outside = clip(ys, low, high) if ys else (ys, False)
+            side = name.rsplit("_", 1)[1]
+            clipped[side] = clipped[side] or outside
+            self.lines[name].set_data(xs, ys)
+        for text, side in zip(self.clip_texts, ("epoch", "step")):
+            text.set_visible(clipped[side])
+        per_epoch = max(h.batches_per_epoch, 1)
+        at = ((h.steps + 1) / per_epoch, h.steps + 1)  # the step that blew up, against epochs and against steps
+        fractions = (at[0] / (self.epochs + 0.5), math.log(at[1]) / math.log(self.max_steps * 1.3))
+        for stop, mark, text, x, fraction in zip(self.stops, self.stop_marks, self.stop_texts, at, fractions):
+            for artist in (stop, mark, text):
+                artist.set_visible(h.diverged)
+            stop.set_xdata([x, x])
+            mark.set_data([x], [high])
+            text.set_position((x, 0.5))
+            text.set_text(f" {h.stop_reason} " if h.diverged else "")
+            text.set_ha("left" if fraction < 0.6 else "right")
+        self.title.set_text(_demo_title(result))
+
+
+def batch_demo_picture(max_epochs: int = 30) -> BatchDemoPicture:
+    """A new picture for the demo (``Demo(batch_size_demo, batch_demo_picture(), ...)``): see
+    :class:`BatchDemoPicture`; ``max_epochs`` is the epochs slider's maximum."""
+    return BatchDemoPicture(max_epochs)
