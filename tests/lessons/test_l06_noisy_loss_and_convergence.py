@@ -394,3 +394,77 @@ def test_the_patience_demo_picture_redraws_only_the_rule_on_the_shared_curves():
     assert np.abs(pixels[0] - pixels[1]).mean() < 1.0
     with pytest.raises(TypeError, match="detect_plateau"):
         picture(None)
+
+
+def _pixels(png):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def test_the_four_views_demo_picture_keeps_its_axes_and_marks_runs_off_them(run):
+    import numpy as np
+
+    from course_utils.lessons.l06_noisy_loss_and_convergence.figures import FOUR_VIEWS_LIMITS, four_views_picture
+
+    picture = four_views_picture(floor=0.325)
+    assert picture.ax.get_xlim() == (0, 5) and picture.ax.get_ylim() == pytest.approx(FOUR_VIEWS_LIMITS)
+    blown = noisy_loss_run(lr=100, epochs=2)  # diverges at step 3: drawn at the top edge, and said so
+    frame = picture((blown, 0.9))
+    assert picture.ax.get_xlim() == (0, 2)  # the epoch axis follows the epochs slider
+    assert picture.clip_text.get_visible() and picture.stop_line.get_visible()
+    assert picture.stop_text.get_text().strip() == blown.history.stop_reason
+    assert frame.titles == [f"{blown.title}; moving average beta=0.9"]
+    low, high = FOUR_VIEWS_LIMITS
+    for view in ("step", "ema", "full"):
+        y = np.asarray(picture.views[view].get_ydata(), dtype=float)
+        assert len(y) and np.isfinite(y).all() and (low <= y).all() and (y <= high).all()
+    smooth, rough = (_pixels(picture((run, beta)).png) for beta in (0.99, 0.0))  # the notebook's run, 4 epochs
+    axes = picture.ax.get_xlim(), picture.ax.get_ylim()
+    assert axes == ((0, 4), pytest.approx(FOUR_VIEWS_LIMITS))
+    assert not picture.clip_text.get_visible() and not picture.stop_line.get_visible()
+    assert np.abs(smooth - rough).mean() > 0.1  # another smoothing, another picture
+    assert picture.title.get_text().endswith("beta=0")
+    assert "800 training examples" in picture.legend.get_texts()[3].get_text()
+    epoch_line, full_line = picture.views["epoch"], picture.views["full"]
+    assert epoch_line.get_xdata()[-2] == 4 and full_line.get_xdata()[-1] == 4  # x in epochs: 4 of them
+    assert (picture.ax.get_xlim(), picture.ax.get_ylim()) == axes  # fixed while only beta changed
+    assert np.abs(rough - _pixels(picture.full_redraw((run, 0.0)))).mean() < 1.0  # blitted = fully drawn
+    with pytest.raises(TypeError, match="noisy_loss_run"):
+        picture(None)
+
+
+def test_the_spread_demo_picture_keeps_its_axes_and_cuts_tall_bars(run):
+    import numpy as np
+
+    from course_utils.lessons.l06_noisy_loss_and_convergence.figures import (
+        SPREAD_COUNT_LIMIT,
+        SPREAD_LOSS_LIMITS,
+        spread_picture,
+    )
+
+    picture = spread_picture()
+    limits = picture.ax.get_xlim(), picture.ax.get_ylim()
+    assert limits == (pytest.approx(SPREAD_LOSS_LIMITS), (0, SPREAD_COUNT_LIMIT))
+    # a huge batch at the starting weights: every batch lands in one bin, far above the axis
+    narrow = BatchLossSpread(512, [0.7] * 1000, full_loss=0.7, n_examples=800, example_std=0.01)
+    wide = BatchLossSpread(1, [0.05, 0.2, 0.4, 2.5, 4.0] * 40, full_loss=1.4, n_examples=800, example_std=1.5)
+    frame = picture(narrow)
+    assert picture.cut_marks.get_xydata().tolist() == [[pytest.approx(0.705), SPREAD_COUNT_LIMIT]]
+    assert "tallest: 1000 batches" in picture.notes.get_text()
+    assert frame.titles[0].startswith("1000 different batches of 512,")
+    assert max(picture.hist.get_data().values) == SPREAD_COUNT_LIMIT  # cut at the top, not rescaled
+    picture(wide)  # single examples: some losses beyond the axis, counted in the note
+    assert "80 batches beyond 0-1.2" in picture.notes.get_text() and len(picture.cut_marks.get_xdata()) == 0
+    assert picture.full_line.get_xdata()[0] == picture.mean_line.get_xdata()[0] == pytest.approx(1.2)  # at the edge
+    assert (picture.ax.get_xlim(), picture.ax.get_ylim()) == limits  # the same axes for every setting
+    start, later = (spread_at_epoch(run, epoch=e, batch_size=32, n_batches=200) for e in (0, 4))
+    frames = [_pixels(picture(s).png) for s in (start, later)]
+    assert not picture.notes.get_visible() and "std" in picture.title.get_text()
+    assert np.abs(frames[0] - frames[1]).mean() > 0.1  # other weights, another picture
+    assert np.abs(frames[1] - _pixels(picture.full_redraw(later))).mean() < 1.0  # blitted = fully drawn
+    with pytest.raises(TypeError, match="batch_loss_spread"):
+        picture(None)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MultipleLocator
 
-from ...blit import BlitFigure
+from ...blit import BlitFigure, clip
 from ...history import ema
 from ...plots import (
     ALERT_COLOR,
@@ -22,7 +25,8 @@ from ...plots import (
 from .experiments import BatchLossSpread, EscapeRun, NoisyRun, Plateau
 
 __all__ = ["plot_four_views", "plot_batch_loss_spread", "plot_spread_vs_batch_size", "plot_escape", "plot_plateau",
-           "PlateauPicture", "plateau_picture"]
+           "FourViewsPicture", "four_views_picture", "SpreadPicture", "spread_picture", "PlateauPicture",
+           "plateau_picture", "FOUR_VIEWS_LIMITS", "SPREAD_LOSS_LIMITS", "SPREAD_COUNT_LIMIT"]
 
 EMA_COLOR, EPOCH_COLOR, FULL_COLOR = PALETTE[0], PALETTE[1], PALETTE[7]
 
@@ -67,7 +71,7 @@ def plot_four_views(
     if h.diverged:  # the last losses are astronomically large: only a log axis shows the whole story
         for a in axes:
             a.set_yscale("log")
-    ax.set_ylabel("training loss (cross-entropy)")
+    ax.set_ylabel(_VIEWS_YLABEL)
     ax.set_xlabel("step (optimizer updates; grey lines: epoch boundaries)")
     if zoom:
         end = h.epoch_steps[zoom_epochs - 1]
@@ -80,36 +84,51 @@ def plot_four_views(
     return fig
 
 
+_STEP_STYLE = dict(color=PALETTE[5], linewidth=0.7, alpha=0.75)
+_EMA_STYLE = dict(color=EMA_COLOR, linewidth=2.2, linestyle="--")
+_EPOCH_STYLE = dict(color=EPOCH_COLOR, linewidth=2.6, solid_capstyle="butt", marker="|", markersize=9)
+_FULL_STYLE = dict(color=FULL_COLOR, marker="o", linestyle="-", markersize=2.5, linewidth=1.0)
+_VIEWS_YLABEL = "training loss (cross-entropy)"
+
+
+def _view_labels(run: NoisyRun, smooth: float) -> dict[str, str]:
+    return {"step": "1. loss of each step's batch",
+            "ema": f"2. moving average of the step losses (beta={smooth:g})",
+            "epoch": "3. mean loss of each epoch (drawn across its steps)",
+            "full": f"4. loss on all {len(run.train_set)} training examples, every "
+                    f"{run.settings['eval_every']} steps"}  # fmt: skip
+
+
+def _draw_floor(ax, floor: float, label: bool = True):
+    """The floor line and (``label``) its label; returns the label (or None)."""
+    ax.axhline(floor, color="0.4", linestyle="--", linewidth=1)
+    if label:
+        return ax.annotate(f"floor {floor:.3f}: the best possible model's expected loss on new data", xy=(0.01, floor),
+                    xycoords=("axes fraction", "data"), ha="left", va="top", fontsize=8.5, color="0.35",
+                    bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1))  # fmt: skip
+
+
 def _draw_views(ax, run: NoisyRun, smooth: float, views: Sequence[str], floor: float | None, label: bool) -> None:
     h = run.history
     steps = list(range(1, h.steps + 1))
+    labels = _view_labels(run, smooth)
 
-    def lab(text: str) -> str | None:
-        return text if label else None
+    def lab(view: str) -> str | None:
+        return labels[view] if label else None
 
     if "step" in views:
-        ax.plot(steps, h.step_loss, color=PALETTE[5], linewidth=0.7, alpha=0.75,
-                label=lab("1. loss of each step's batch"))  # fmt: skip
+        ax.plot(steps, h.step_loss, **_STEP_STYLE, label=lab("step"))
     if "ema" in views and h.step_loss:
-        ax.plot(steps, ema(h.step_loss, smooth), color=EMA_COLOR, linewidth=2.2, linestyle="--",
-                label=lab(f"2. moving average of the step losses (beta={smooth:g})"))  # fmt: skip
+        ax.plot(steps, ema(h.step_loss, smooth), **_EMA_STYLE, label=lab("ema"))
     if "epoch" in views:
         start = 0
         for i, (end, mean) in enumerate(zip(h.epoch_steps, h.epoch_train_loss)):
-            ax.plot([start + 0.5, end + 0.5], [mean, mean], color=EPOCH_COLOR, linewidth=2.6, solid_capstyle="butt",
-                    marker="|", markersize=9,
-                    label=lab("3. mean loss of each epoch (drawn across its steps)") if i == 0 else None)  # fmt: skip
+            ax.plot([start + 0.5, end + 0.5], [mean, mean], **_EPOCH_STYLE, label=lab("epoch") if i == 0 else None)
             start = end
     if "full" in views and run.probe_steps:
-        ax.plot(run.probe_steps, run.probe_loss, "o-", color=FULL_COLOR, markersize=2.5, linewidth=1.0,
-                label=lab(f"4. loss on all {len(run.train_set)} training examples, every "
-                          f"{run.settings['eval_every']} steps"))  # fmt: skip
+        ax.plot(run.probe_steps, run.probe_loss, **_FULL_STYLE, label=lab("full"))
     if floor is not None:
-        ax.axhline(floor, color="0.4", linestyle="--", linewidth=1)
-        if label:
-            ax.annotate(f"floor {floor:.3f}: the best possible model's expected loss on new data", xy=(0.01, floor),
-                        xycoords=("axes fraction", "data"), ha="left", va="top", fontsize=8.5, color="0.35",
-                        bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1))  # fmt: skip
+        _draw_floor(ax, floor, label)
     for end in h.epoch_steps[:-1]:
         ax.axvline(end + 0.5, color="0.85", linewidth=0.6, zorder=0)
     if h.diverged:
@@ -118,28 +137,223 @@ def _draw_views(ax, run: NoisyRun, smooth: float, views: Sequence[str], floor: f
                     ha="right", va="top")  # fmt: skip
 
 
+FOUR_VIEWS_LIMITS = (0.0, 1.0)
+"""The four-views demo's loss axis, fixed for every setting: a run starts at ln 2 = 0.69 and the floor is
+0.325; the rare batch losses of batch 8 beyond 1 are drawn at its edge, with a note."""
+_VIEWS_SIZE = (9, 4.0)
+_VIEWS_MARGINS = dict(left=0.08, right=0.98, bottom=0.13, top=0.76)
+
+
+def _nan_joined(segments: list[tuple[list[float], list[float]]]) -> tuple[np.ndarray, np.ndarray]:
+    """Several short lines as one: their points with NaN between them (one artist to redraw)."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for x, y in segments:
+        xs += [*x, float("nan")]
+        ys += [*y, float("nan")]
+    return np.array(xs, dtype=float), np.array(ys, dtype=float)
+
+
+class FourViewsPicture(BlitFigure):
+    """The four-views demo's picture, as :func:`plot_four_views` draws it, on fixed axes so two runs
+    compare by eye: the loss axis is ``FOUR_VIEWS_LIMITS`` for every setting, and the x axis counts
+    **epochs** (a run of any batch size makes as many passes over the data, so batch sizes line up),
+    0 to the run's epochs: the same for every setting but the epochs slider, which draws the axes once
+    anew (fixed at its 30, the default 5 epochs would fill a sixth of the width). Losses beyond the
+    loss axis are drawn at its edge, with a note. Only the four lines and the title (with the moving
+    average's beta) are redrawn."""
+
+    def __init__(self, *, floor: float | None = None, epochs: int = 5,
+                 limits: tuple[float, float] = FOUR_VIEWS_LIMITS) -> None:  # fmt: skip
+        self.floor, self.epochs, self.limits = floor, int(epochs), limits
+        super().__init__(figsize=_VIEWS_SIZE)
+
+    def build(self, fig: Figure) -> None:
+        fig.subplots_adjust(**_VIEWS_MARGINS)
+        self.ax = ax = fig.add_subplot()
+        ax.set(xlim=(0, self.epochs), ylim=self.limits)
+        ax.grid(axis="x", visible=False)
+        ax.xaxis.set_major_locator(MultipleLocator(5 if self.epochs > 10 else 1))
+        for boundary in range(1, self.epochs):
+            ax.axvline(boundary, color="0.85", linewidth=0.6, zorder=0)
+        self.views: dict[str, Any] = {}
+        for view, style in (("step", _STEP_STYLE), ("ema", _EMA_STYLE), ("epoch", _EPOCH_STYLE),
+                            ("full", _FULL_STYLE)):  # fmt: skip
+            self.views[view] = self.animated(ax.plot([], [], **style)[0])
+        self.stop_line = self.animated(ax.axvline(1, color=ALERT_COLOR, linestyle="--"))
+        ax.set(ylabel=_VIEWS_YLABEL, xlabel="epoch (passes over the training set; grey lines: epoch boundaries)")
+        if self.floor is not None:  # the floor's label over the lines, as in the full drawing
+            self.animated(_draw_floor(ax, self.floor))
+        self.stop_text = self.animated(ax.text(1, 0.95, "", transform=ax.get_xaxis_transform(), color=ALERT_COLOR,
+                                               ha="right", va="top"))  # fmt: skip
+        low, high = self.limits
+        self.clip_text = self.animated(ax.text(0.99, 0.97, f"losses beyond {low:g}-{high:g} drawn at the edge",
+                                               transform=ax.transAxes, ha="right", va="top", fontsize=8,
+                                               color=ALERT_COLOR))  # fmt: skip
+        self.legend = None  # static, made for the first run (again only if its numbers change); beta: the title
+        self._labels: list[str] = []
+        self.title = self.animated(fig.suptitle(" ", y=0.99, fontsize=11))
+
+    def update(self, result: tuple[NoisyRun, float] | NoisyRun) -> None:
+        run, smooth = result if isinstance(result, tuple) else (result, 0.9)
+        run = _check_run(run)
+        h = run.history
+        epochs = int(run.settings.get("epochs", self.epochs))
+        if epochs != self.epochs:  # the one setting that changes the axes: build them anew, once
+            self.epochs = epochs
+            self.fig.clear()
+            self.artists = []
+            self.build(self.fig)
+            self.invalidate()
+        per_epoch = h.epoch_steps[0] if h.epoch_steps else max(1, h.steps)
+        low, high = self.limits
+        positions = (np.arange(1, h.steps + 1) - 0.5) / per_epoch  # step i: the middle of its update
+        step_loss, clipped_steps = clip(h.step_loss, low, high)
+        smoothed, clipped_ema = clip(ema(h.step_loss, smooth) if h.step_loss else [], low, high)
+        means, clipped_means = clip(h.epoch_train_loss, low, high)
+        probe, clipped_probe = clip(run.probe_loss, low, high)
+        data = {"step": (positions, step_loss), "ema": (positions, smoothed),
+                "epoch": _nan_joined([([e, e + 1], [m, m]) for e, m in enumerate(means)]),
+                "full": (np.asarray(run.probe_steps, dtype=float) / per_epoch, probe)}  # fmt: skip
+        for view, (x, y) in data.items():
+            self.views[view].set_data(x, y)
+        self.clip_text.set_visible(clipped_steps or clipped_ema or clipped_means or clipped_probe)
+        at = min(h.steps / per_epoch, self.epochs)
+        self.stop_line.set_visible(h.diverged)
+        self.stop_line.set_xdata([at, at])
+        self.stop_text.set_visible(h.diverged)
+        self.stop_text.set(x=at, text=f" {h.stop_reason}")
+        labels = list(_view_labels(run, smooth).values())
+        labels[1] = "2. moving average of the step losses (beta: in the title)"
+        if labels != self._labels:
+            if self.legend is not None:
+                self.legend.remove()
+            self._labels = labels
+            self.legend = self.fig.legend(list(self.views.values()), labels, loc="upper center",
+                                          bbox_to_anchor=(0.5, 0.935), ncol=2, fontsize=8.5)  # fmt: skip
+            self.invalidate()
+        self.title.set_text(f"{run.title}; moving average beta={smooth:g}")
+
+
+def four_views_picture(*, floor: float | None = None) -> FourViewsPicture:
+    """A new picture for one four-views demo (``Demo(four_views, four_views_picture(floor=...), ...)``)."""
+    return FourViewsPicture(floor=floor)
+
+
+def _check_spread(spread: object) -> BatchLossSpread:
+    if not isinstance(spread, BatchLossSpread):
+        raise TypeError(f"expected the result of batch_loss_spread(...), but got {type(spread).__name__}.")
+    return spread
+
+
+_SPREAD_SIZE = (8, 3.6)
+_SPREAD_MARGINS = dict(left=0.09, right=0.97, bottom=0.15, top=0.86)
+_BAND_STYLE = dict(color=PALETTE[5], alpha=0.15)
+_HIST_STYLE = dict(color=TRAIN_COLOR, alpha=0.85)
+_FULL_LINE_STYLE = dict(color=FULL_COLOR, linewidth=2)
+_MEAN_LINE_STYLE = dict(color=VAL_COLOR, linewidth=1.5, linestyle="--")
+
+
+def _spread_labels(spread: BatchLossSpread) -> list[str]:
+    lo, hi = spread.quantile(0.05), spread.quantile(0.95)
+    return [f"middle 90% of batches: {lo:.3f} to {hi:.3f}", f"loss on all examples: {spread.full_loss:.4f}",
+            f"mean of the batch losses: {spread.mean:.4f}"]  # fmt: skip
+
+
+def _spread_title(spread: BatchLossSpread) -> str:
+    return f"{len(spread.losses)} different batches, one set of weights ({spread.label}): std {spread.std:.4f}"
+
+
 def plot_batch_loss_spread(spread: BatchLossSpread, *, xlim: tuple[float, float] | None = None) -> Figure:
     """Histogram of the losses of many batches measured with the same weights.
 
     The solid line is the loss on the whole training set; the band is the middle 90% of the batches.
+    The demo draws the same picture, on fixed axes, with :class:`SpreadPicture`.
     """
-    if not isinstance(spread, BatchLossSpread):
-        raise TypeError(f"expected the result of batch_loss_spread(...), but got {type(spread).__name__}.")
-    fig, ax = subplots(figsize=(8, 3.6), adjust=dict(left=0.09, right=0.97, bottom=0.15, top=0.86))
-    lo, hi = spread.quantile(0.05), spread.quantile(0.95)
-    ax.axvspan(lo, hi, color=PALETTE[5], alpha=0.15, label=f"middle 90% of batches: {lo:.3f} to {hi:.3f}")
-    ax.hist(spread.losses, bins=40, range=xlim, color=TRAIN_COLOR, alpha=0.85)
-    ax.axvline(spread.full_loss, color=FULL_COLOR, linewidth=2, label=f"loss on all examples: {spread.full_loss:.4f}")
-    ax.axvline(spread.mean, color=VAL_COLOR, linewidth=1.5, linestyle="--",
-               label=f"mean of the batch losses: {spread.mean:.4f}")  # fmt: skip
+    spread = _check_spread(spread)
+    fig, ax = subplots(figsize=_SPREAD_SIZE, adjust=_SPREAD_MARGINS)
+    band, full, mean = _spread_labels(spread)
+    ax.axvspan(spread.quantile(0.05), spread.quantile(0.95), **_BAND_STYLE, label=band)
+    ax.hist(spread.losses, bins=40, range=xlim, **_HIST_STYLE)
+    ax.axvline(spread.full_loss, **_FULL_LINE_STYLE, label=full)
+    ax.axvline(spread.mean, **_MEAN_LINE_STYLE, label=mean)
     if xlim is not None:
         ax.set_xlim(*xlim)
     ax.set_xlabel(f"loss of one batch of {spread.batch_size} examples (cross-entropy)")
     ax.set_ylabel(f"batches (of {len(spread.losses)})")
-    ax.set_title(f"{len(spread.losses)} different batches, one set of weights ({spread.label}): "
-                 f"std {spread.std:.4f}", fontsize=10)  # fmt: skip
+    ax.set_title(_spread_title(spread), fontsize=10)
     ax.legend(loc="upper right", fontsize=8.5)
     return fig
+
+
+SPREAD_LOSS_LIMITS = (0.0, 1.2)
+"""The spread demo's loss axis (its histogram's range), fixed for every setting: a batch loss beyond it
+(single examples with flipped labels cost more) is counted in a note at the right edge."""
+SPREAD_COUNT_LIMIT = 200
+"""The spread demo's count axis ends here for every setting: a taller bar (a big batch, whose losses all
+land in a bin or two) is cut at the top, marked with a triangle, and its height is said in a note."""
+
+
+class SpreadPicture(BlitFigure):
+    """The spread demo's picture, as :func:`plot_batch_loss_spread` draws it, on axes fixed for every
+    setting of the demo's sliders (losses on ``SPREAD_LOSS_LIMITS`` in 40 bins, counts up to
+    ``SPREAD_COUNT_LIMIT``), so two histograms compare by eye. Only the histogram, the band, the two
+    lines, the legend's numbers, the notes and the title are redrawn."""
+
+    def __init__(self, *, limits: tuple[float, float] = SPREAD_LOSS_LIMITS, count_limit: int = SPREAD_COUNT_LIMIT,
+                 bins: int = 40) -> None:  # fmt: skip
+        self.limits, self.count_limit, self.edges = limits, count_limit, np.linspace(*limits, bins + 1)
+        super().__init__(figsize=_SPREAD_SIZE)
+
+    def build(self, fig: Figure) -> None:
+        fig.subplots_adjust(**_SPREAD_MARGINS)
+        ax = self.ax = fig.add_subplot()
+        ax.set(xlim=self.limits, ylim=(0, self.count_limit), ylabel="batches",
+               xlabel="loss of one batch (cross-entropy; batch size in the title)")  # fmt: skip
+        self.band = self.animated(ax.axvspan(0, 1, **_BAND_STYLE))
+        self.hist = self.animated(ax.stairs(np.zeros(len(self.edges) - 1), self.edges, fill=True, **_HIST_STYLE))
+        self.full_line = self.animated(ax.axvline(0, **_FULL_LINE_STYLE))
+        self.mean_line = self.animated(ax.axvline(0, **_MEAN_LINE_STYLE))
+        self.cut_marks = self.animated(ax.plot([], [], "^", color=ALERT_COLOR, markersize=7, clip_on=False,
+                                               linestyle="none")[0])  # fmt: skip
+        self.notes = self.animated(ax.text(0.99, 0.62, "", transform=ax.transAxes, ha="right", va="top", fontsize=8.5,
+                                           color=ALERT_COLOR))  # fmt: skip
+        self.legend = self.animated(ax.legend([self.band, self.full_line, self.mean_line], ["1", "2", "3"],
+                                              loc="upper right", fontsize=8.5))  # fmt: skip
+        self.title = self.animated(ax.set_title(" ", fontsize=10))
+
+    def update(self, spread: BatchLossSpread) -> None:
+        spread = _check_spread(spread)
+        low, high = self.limits
+        counts, _ = np.histogram(spread.losses, bins=self.edges)
+        shown, cut = clip(counts, 0, self.count_limit)
+        self.hist.set_data(shown)
+        centres = (self.edges[:-1] + self.edges[1:]) / 2
+        tall = counts > self.count_limit
+        self.cut_marks.set_data(centres[tall], np.full(int(tall.sum()), float(self.count_limit)))
+        band, _ = clip([spread.quantile(0.05), spread.quantile(0.95)], low, high)
+        self.band.set_x(band[0])
+        self.band.set_width(band[1] - band[0])
+        (full, mean), _ = clip([spread.full_loss, spread.mean], low, high)
+        self.full_line.set_xdata([full, full])
+        self.mean_line.set_xdata([mean, mean])
+        losses = np.asarray(spread.losses, dtype=float)
+        beyond = int((losses > high).sum() + (losses < low).sum())
+        notes = []
+        if cut:
+            notes.append(f"▲ bars cut at {self.count_limit} (tallest: {int(counts.max())} batches)")
+        if beyond:
+            notes.append(f"{beyond} batches beyond {low:g}-{high:g}, not shown")
+        self.notes.set_visible(bool(notes))
+        self.notes.set_text("\n".join(notes))
+        for text, label in zip(self.legend.get_texts(), _spread_labels(spread)):
+            text.set_text(label)
+        self.title.set_text(_spread_title(spread).replace(" batches,", f" batches of {spread.batch_size},", 1))
+
+
+def spread_picture() -> SpreadPicture:
+    """A new picture for one spread demo (``Demo(spread_at_epoch, spread_picture(), ...)``)."""
+    return SpreadPicture()
 
 
 def plot_spread_vs_batch_size(spreads: Sequence[BatchLossSpread]) -> Figure:
