@@ -243,3 +243,85 @@ def test_notebook_claims_drop_last_with_and_without_shuffling():
         for _ in range(10):
             seen |= {index[tuple(x.tolist())] for xb, _ in loader for x in xb}
         assert len(seen) == expected
+
+
+def _pixels(png):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def test_the_comparison_demo_picture_keeps_its_axes_and_shows_extremes_inside_them(default_comparison):
+    import numpy as np
+
+    from course_utils.lessons.l04_batches_epochs_iterations.figures import (
+        COMPARISON_LIMITS,
+        batch_comparison_picture,
+    )
+
+    picture = batch_comparison_picture()
+    limits = lambda: [(ax.get_xlim(), ax.get_ylim()) for ax in picture.axes]  # noqa: E731
+    blitted = _pixels(picture(default_comparison).png)  # the notebook's start
+    fixed = limits()
+    assert fixed[1] == (pytest.approx(COMPARISON_LIMITS["updates"]), pytest.approx(COMPARISON_LIMITS["loss"]))
+    assert fixed[2][0] == pytest.approx(COMPARISON_LIMITS["seconds"]) and fixed[0][0][1] > 10
+    assert np.abs(blitted - _pixels(picture.full_redraw(default_comparison))).mean() < 1.0  # blitted = fully drawn
+    assert [t.get_text() for t in picture.legend.get_texts()][0] == "full batch (256)"
+    assert "5 epochs each, mini-batch 32" in picture.title_end.get_text() and not picture.stop_text.get_visible()
+    extreme = compare_batch_sizes(batch_size=1, epochs=10)  # the sliders' far end: 2,560 updates, the noisiest run
+    frame = picture(extreme)
+    assert limits() == fixed and frame.titles[0].startswith("MLP (16) on 4 blobs (256 examples)")
+    assert np.abs(_pixels(frame.png) - blitted).mean() > 0.1  # another setting, another picture
+    (u0, u1), (s0, s1), (l0, l1) = COMPARISON_LIMITS["updates"], COMPARISON_LIMITS["seconds"], COMPARISON_LIMITS["loss"]
+    for k, (lo, hi) in ((1, (u0, u1)), (2, (s0, s1))):
+        for line in picture.lines[k]:
+            xs, ys = line.get_xdata(), line.get_ydata()
+            assert lo <= min(xs) and max(xs) <= hi and l0 <= min(ys) and max(ys) <= l1
+    assert max(picture.lines[0][2].get_xdata()) == 10  # the epochs axis holds the slider's 10 epochs
+    wild = compare_batch_sizes(batch_size=8, epochs=3, n_samples=64, lr=10.0)  # beyond the sliders: runs diverge
+    picture(wild)
+    assert limits() == fixed and picture.stop_text.get_visible() and "diverged at step" in picture.stop_text.get_text()
+    assert all(len(c.get_xdata()) > 0 and max(c.get_ydata()) <= l1 for c in picture.crosses)  # marked on the edge
+    assert max(max(line.get_ydata()) for line in picture.lines[0]) <= l1
+    with pytest.raises(TypeError, match="compare_batch_sizes"):
+        picture(None)
+    with pytest.raises(ValueError, match="max_epochs=10"):
+        picture(compare_batch_sizes(batch_size=32, epochs=11, n_samples=32))
+
+
+def test_the_calculator_demo_picture_keeps_its_axes_and_shows_extremes_inside_them():
+    import numpy as np
+
+    from course_utils.lessons.l04_batches_epochs_iterations.figures import epoch_plan_picture
+
+    picture = epoch_plan_picture()
+    limits = lambda: (picture.top.get_xlim(), picture.top.get_ylim(), picture.bottom.get_xlim())  # noqa: E731
+    start = epoch_plan(1000, 100, 5)  # the notebook's start
+    blitted = _pixels(picture(start).png)
+    fixed = limits()
+    assert fixed[0] == (0, 100) and fixed[2] == (0, 20)
+    assert np.abs(blitted - _pixels(picture.full_redraw(start))).mean() < 1.0  # blitted = fully drawn
+    assert sum(t.get_visible() for t in picture.numbers) == 10 and len(picture.even.get_paths()) == 5
+    assert picture.split.get_text() == "10 batches of 100" and "= 50 steps" in picture.steps.get_text()
+    frame = picture(epoch_plan(1000, 32, 5, True))  # drop_last: the dropped samples grey and hatched
+    assert limits() == fixed and np.abs(_pixels(frame.png) - blitted).mean() > 0.1
+    assert len(picture.dropped.get_paths()) == 1 and picture.dropped.get_hatch() == "///"
+    assert picture.drop_note.get_visible() and not picture.last_note.get_visible() and "dropped" in frame.titles[0]
+    xs = picture.dropped.get_paths()[0].vertices[:, 0]
+    assert 99 < xs.min() < xs.max() == pytest.approx(100)  # the last 8 of 1,000: inside the bar's end
+    picture(epoch_plan(60000, 1, 20))  # the sliders' far end: one band, 20 epochs fill the timeline
+    assert limits() == fixed and picture.band.get_visible() and "too thin" in picture.band.get_text()
+    assert len(picture.epochs_even.get_paths()) + len(picture.epochs_odd.get_paths()) == 20
+    assert max(p.vertices[:, 0].max() for p in picture.epochs_odd.get_paths()) == 20
+    picture(epoch_plan(1, 1, 0))  # the other end: 0 epochs, a single sample
+    assert limits() == fixed and picture.no_epochs.get_visible() and not picture.epochs_even.get_paths()
+    picture(epoch_plan(1000, 32, 5))  # a short last batch
+    assert picture.last_note.get_visible() and "step 32" in picture.last_note.get_text()
+    assert not picture.dropped.get_paths() and len(picture.last.get_paths()) == 1
+    with pytest.raises(TypeError, match="plan must be an EpochPlan"):
+        picture(None)
+    with pytest.raises(ValueError, match="max_epochs=20"):
+        picture(epoch_plan(1000, 100, 21))
