@@ -22,7 +22,15 @@ import pytest
 from course_utils.a11y import MIN_CONTRAST, contrast_ratio
 
 from .conftest import SCREENSHOTS
-from .test_notebooks_in_browser import NOTEBOOKS, _at_max, _controls, _open_and_run_all, _output_state, _wait_for_redraw
+from .test_notebooks_in_browser import (
+    NOTEBOOKS,
+    _at_max,
+    _controls,
+    _open_and_run_all,
+    _output_state,
+    _wait_for_redraw,
+    shut_down_kernels,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -95,6 +103,7 @@ def test_every_control_works_from_the_keyboard(lab, browser, name):
         if not operated:
             pytest.skip(f"{name} has no demo controls")
     finally:
+        shut_down_kernels(page, lab)
         page.close()
 
 
@@ -151,4 +160,5 @@ def test_dark_theme_screenshot_and_readable_text(lab, browser):
         finally:
             _theme(page, "JupyterLab Light")  # the settings are shared with the other browser tests
     finally:
+        shut_down_kernels(page, lab)
         page.close()

@@ -21,6 +21,7 @@ from .test_notebooks_in_browser import (
     _output_state,
     _wait_for_redraw,
     check_outputs,
+    shut_down_kernels,
 )
 
 pytestmark = pytest.mark.browser
@@ -132,4 +133,5 @@ def test_notebook7_runs_and_every_control_changes_the_output(notebook7, browser,
             assert f"({questions.count()} answered)" in quiz.locator(".widget-html").first.inner_text()
         check_outputs(body, name)  # and nothing went wrong while the controls moved
     finally:
+        shut_down_kernels(page, notebook7)
         page.close()

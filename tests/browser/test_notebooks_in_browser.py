@@ -74,6 +74,13 @@ def _output_state(out):
     return text, (img.first.get_attribute("src") if img.count() else None)
 
 
+def shut_down_kernels(page, server) -> None:
+    """Stop every kernel of ``server`` (one test's notebook): later tests do not share the CPU with it."""
+    auth = f"token={server['token']}"
+    for kernel in page.request.get(f"{server['url']}/api/kernels?{auth}").json():
+        page.request.delete(f"{server['url']}/api/kernels/{kernel['id']}?{auth}")
+
+
 def _readout_value(text: str, name: str) -> str | None:
     match = re.search(rf"(?:^|\s){re.escape(name)}=(\S+)", text)
     return match.group(1) if match else None
@@ -255,4 +262,5 @@ def test_notebook_runs_and_every_control_redraws(lab, browser, name):
             target.scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / f"{name.removesuffix('.ipynb')}.png"))
     finally:
+        shut_down_kernels(page, lab)
         page.close()
