@@ -109,6 +109,15 @@ class BlitFigure:
         """The static parts changed (say, a curve every setting shares): draw the background anew next frame."""
         self._background = None
 
+    def rebuild(self) -> None:
+        """The static parts change shape (say, one grid line per epoch for another number of epochs):
+        clear the figure, call ``build`` again with the picture's current attributes, and draw the
+        background anew next frame."""
+        self.fig.clear()
+        self.artists = []
+        self.build(self.fig)
+        self.invalidate()
+
     def __call__(self, result: Any) -> Frame:
         self.update(result)
         return Frame(self.frame(), figure_titles(self.fig))

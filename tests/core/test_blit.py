@@ -89,3 +89,13 @@ def test_a_demo_shows_frames_with_their_titles_as_alt_text():
     (image,) = [o for o in demo.output.outputs if "image/png" in o.get("data", {})]
     assert image["metadata"]["image/png"]["alt"].startswith("k=7; a wave. k=7")
     assert figure_titles(demo.draw.fig) == ["k=7", "a wave"]
+
+
+def test_rebuild_draws_the_static_parts_anew_and_keeps_one_set_of_data_artists():
+    picture = Waves()
+    before = _pixels(picture(3).png)
+    picture.rebuild()
+    assert len(picture.fig.axes) == 1 and len(picture.artists) == 3  # the old axes and artists are gone
+    after = _pixels(picture(3).png)
+    assert np.abs(before - after).mean() < 0.5  # the same picture, built again
+    assert np.abs(after - _pixels(picture.full_redraw(3))).mean() < 1.0

@@ -377,10 +377,10 @@ class BatchDemoPicture(BlitFigure):
     diverged says so in both panels. The legend is static: the reference's learning rate is the
     slider's, named in the readout."""
 
-    def __init__(self, max_epochs: int = 30) -> None:
+    def __init__(self, max_epochs: int = 30, epochs: int = 8) -> None:
         self.max_epochs = check_int("max_epochs", max_epochs, minimum=1)
         self.max_steps = N_TRAIN * self.max_epochs  # batch 1: one step per example
-        self.epochs = 8  # the epochs slider's start; the epoch axis follows the slider
+        self.epochs = check_int("epochs", epochs, minimum=1)  # the epoch axis starts here and follows the slider
         super().__init__(figsize=(_DEMO_SIZE[0], _DEMO_SIZE[1] + 0.3))  # room for the legend on top
 
     def build(self, fig: Figure) -> None:

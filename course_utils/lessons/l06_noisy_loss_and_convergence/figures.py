@@ -201,10 +201,7 @@ class FourViewsPicture(BlitFigure):
         epochs = int(run.settings.get("epochs", self.epochs))
         if epochs != self.epochs:  # the one setting that changes the axes: build them anew, once
             self.epochs = epochs
-            self.fig.clear()
-            self.artists = []
-            self.build(self.fig)
-            self.invalidate()
+            self.rebuild()
         per_epoch = h.epoch_steps[0] if h.epoch_steps else max(1, h.steps)
         low, high = self.limits
         positions = (np.arange(1, h.steps + 1) - 0.5) / per_epoch  # step i: the middle of its update
