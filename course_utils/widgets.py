@@ -235,9 +235,6 @@ class Demo:
                 self.controls[name].value = value
         finally:
             self._holding = False
-        self._scheduled = False  # a deferred refresh is waiting (see _on_change)
-        self._changes = 0  # front-end changes received so far
-        self._static = ""  # the text/html copy of the current output (see StaticView)
         self.refresh()
         return self.result
 
