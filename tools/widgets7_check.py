@@ -29,6 +29,7 @@ It prints one line per notebook, the time it took, and exits 1 when anything fai
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import re
 import subprocess
@@ -177,6 +178,17 @@ def check_notebook(path: Path, timeout: int = 600) -> dict:
     raise RuntimeError(f"{path.name}: the widget driver printed no report: {nb.cells[-1].outputs}")
 
 
+def _timed_check(path: Path) -> tuple[dict, float]:
+    """:func:`check_notebook`, with a failing cell turned into the report's failure, and its seconds."""
+    start = time.perf_counter()
+    try:
+        report = check_notebook(path)
+    except Exception as exc:  # a cell failed: that is the finding
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the kernel's traceback comes in colour
+        report = {"failures": [f"{type(exc).__name__}: {text[-1500:]}"]}
+    return report, time.perf_counter() - start
+
+
 def inside(patterns: list[str]) -> int:
     """The part that runs in the venv: every (matching) notebook, one line each; 1 when anything failed."""
     everything = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -185,22 +197,17 @@ def inside(patterns: list[str]) -> int:
         print(f"no notebook matches {patterns}")
         return 1
     failed = 0
-    for path in notebooks:
-        start = time.perf_counter()
-        try:
-            report = check_notebook(path)
-        except Exception as exc:  # a cell failed: that is the finding
-            text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the kernel's traceback comes in colour
-            report = {"failures": [f"{type(exc).__name__}: {text[-1500:]}"]}
-        took = time.perf_counter() - start
-        counts = ", ".join(f"{report.get(k, 0)} {k}" for k in ("demos", "controls", "buttons", "loose"))
-        if not str(report.get("ipywidgets", "7.")).startswith("7."):
-            report["failures"].append(f"the kernel ran ipywidgets {report['ipywidgets']}, not 7.x")
-        verdict = "FAIL" if report["failures"] else "ok"
-        print(f"{verdict:4} {path.name:40} {counts}  ({took:.1f} s, ipywidgets {report.get('ipywidgets', '?')})")
-        for failure in report["failures"]:
-            print(f"       - {failure}")
-        failed += bool(report["failures"])
+    # Two kernels at a time (each notebook has its own; the machines here have 2 cores), reported in order.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for path, (report, took) in zip(notebooks, pool.map(_timed_check, notebooks)):
+            counts = ", ".join(f"{report.get(k, 0)} {k}" for k in ("demos", "controls", "buttons", "loose"))
+            if not str(report.get("ipywidgets", "7.")).startswith("7."):
+                report["failures"].append(f"the kernel ran ipywidgets {report['ipywidgets']}, not 7.x")
+            verdict = "FAIL" if report["failures"] else "ok"
+            print(f"{verdict:4} {path.name:40} {counts}  ({took:.1f} s, ipywidgets {report.get('ipywidgets', '?')})")
+            for failure in report["failures"]:
+                print(f"       - {failure}")
+            failed += bool(report["failures"])
     print(f"ipywidgets 7: {len(notebooks) - failed} of {len(notebooks)} notebooks ok")
     return 1 if failed else 0
 
