@@ -6,7 +6,8 @@ Colab cannot be reached from CI, and upgrading Colab's ipywidgets to 8 breaks it
 1. builds a small venv (``.venv-widgets7``, kept between runs) with the pins of ``requirements.txt``
    for the runtime packages, but ``ipywidgets==7.8.5`` (the newest 7.x), plus ipykernel and nbclient,
    and the course itself with ``pip install -e . --no-deps``;
-2. in that venv, executes every notebook in ``notebooks/`` top to bottom in a real kernel (nbclient);
+2. in that venv, executes every notebook in ``notebooks/`` top to bottom in a real kernel (nbclient),
+   two notebooks at a time, each in its own kernel;
 3. then, in the same kernel, operates every interactive widget the notebook left alive:
    every control of every :class:`~course_utils.widgets.Demo` is changed from code
    (``demo.update(name=new_value)``) and must change the demo's output with ``demo.error is None``;
