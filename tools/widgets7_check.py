@@ -3,9 +3,9 @@
 Colab cannot be reached from CI, and upgrading Colab's ipywidgets to 8 breaks its own widgets
 (googlecolab/colabtools #3020, #4525), so the course has to work with ipywidgets 7.7+. This script:
 
-1. builds a small venv (``.venv-widgets7``, kept between runs) with the pins of ``requirements.txt``
-   for the runtime packages, but ``ipywidgets==7.8.5`` (the newest 7.x), plus ipykernel and nbclient,
-   and the course itself with ``pip install -e . --no-deps``;
+1. builds a small venv (``.venv-widgets7``, kept between runs) that holds only ``ipywidgets==7.8.5``
+   (the newest 7.x) and its front-end halves, over the README's ``.venv`` (which must exist): every
+   other package, and the course itself, are the ones of ``.venv`` (see :func:`build_venv`);
 2. in that venv, executes every notebook in ``notebooks/`` top to bottom in a real kernel (nbclient),
    two notebooks at a time, each in its own kernel;
 3. then, in the same kernel, operates every interactive widget the notebook left alive:
@@ -41,8 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv-widgets7"
 IPYWIDGETS = "7.8.5"  # the newest 7.x on PyPI; Colab ships 7.7.x
-RUNTIME = ("torch", "numpy", "matplotlib", "ipykernel", "tqdm", "scikit-learn")  # pinned as requirements.txt pins
-EXTRA = ("nbclient==0.11.0",)
+MAIN_VENV = ROOT / ".venv"  # the README's environment: everything but ipywidgets 7 comes from it
 MARK = "WIDGETS7-REPORT "
 
 # Runs inside the notebook's kernel after its last cell: finds the widgets, operates them, prints a report.
@@ -138,26 +137,29 @@ _widgets7_drive()
 '''.replace("MARK", MARK)
 
 
-def pins(path: Path = ROOT / "requirements.txt") -> dict[str, str]:
-    """``name -> version`` for every ``name==version`` line of a requirements file (names lower-case)."""
-    found = {}
-    for line in path.read_text().splitlines():
-        match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;#]+)", line.strip())
-        if match:
-            found[match.group(1).lower()] = match.group(2)
-    return found
+def _site_packages(python: Path) -> str:
+    """The ``site-packages`` folder of the environment whose interpreter is ``python``."""
+    code = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    return subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.strip()
 
 
-def build_venv(venv: Path = VENV) -> float:
-    """Create (or reuse) the ipywidgets-7 venv and install into it; returns the seconds it took."""
+def build_venv(venv: Path = VENV, main: Path = MAIN_VENV) -> float:
+    """Create (or reuse) the ipywidgets-7 venv; returns the seconds it took.
+
+    It is a layer over the course's own ``.venv``: a ``.pth`` file adds that environment's packages
+    (torch, matplotlib, ipykernel, the editable ``course_utils``: the very pins the course is tested with)
+    behind the venv's own, and only ``ipywidgets==7.8.5`` and its front-end halves (widgetsnbextension 3,
+    jupyterlab_widgets 1) are installed into the venv, where they come first on ``sys.path``. pip leaves
+    the packages of ``.venv`` alone ("outside environment"). Installing everything afresh took ~115 s."""
     start = time.perf_counter()
+    if not (main / "bin" / "python").exists():
+        raise SystemExit(f"{main} is missing: run the README's test command first (it sets up .venv), then this")
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pinned = pins()
-    wanted = [f"{name}=={pinned[name]}" for name in RUNTIME] + [f"ipywidgets=={IPYWIDGETS}", *EXTRA]
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *wanted], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "-e", str(ROOT)], check=True)
+    layer = Path(_site_packages(python)) / "_course_venv.pth"
+    layer.write_text(f"import site; site.addsitedir({_site_packages(main / 'bin' / 'python')!r})\n")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", f"ipywidgets=={IPYWIDGETS}"], check=True)
     return time.perf_counter() - start
 
 
