@@ -1,7 +1,8 @@
 """``python -m bench``: measure the course on this machine; write bench/results.json and a table.
 
-``python -m bench --binder``: only run every notebook on one CPU, as on mybinder.org, and fail if a
-kernel's peak memory reaches the 2 GB Binder limit (CI runs this).
+``python -m bench --binder``: only run every notebook with one CPU for it and its kernel, as on mybinder.org
+(one notebook per CPU of this machine at a time), and fail if a kernel's peak memory reaches the 2 GB Binder
+limit (CI runs this).
 """
 
 from __future__ import annotations
@@ -19,13 +20,6 @@ def _entry(name, value, unit, target, ok):
     return {"name": name, "value": round(value, 4), "unit": unit, "target": target, "ok": bool(ok)}
 
 
-def _one_cpu() -> None:
-    """Re-run this process pinned to one CPU (children, such as kernels, inherit it)."""
-    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1:
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    os.environ["OMP_NUM_THREADS"] = "1"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--binder", action="store_true", help="notebooks only, one CPU, 2 GB memory check")
@@ -38,13 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict] = []
     notebooks = [p for p in all_notebooks() if args.only in p.name]
     if args.binder:
-        _one_cpu()
-        print(f"Binder-like run: {len(notebooks)} notebooks on 1 CPU (affinity {sorted(os.sched_getaffinity(0))})")
+        from .notebooks import run_on_one_cpu_each
+
+        cpus = sorted(os.sched_getaffinity(0))
+        print(f"Binder-like run: {len(notebooks)} notebooks, each on one CPU of its own, {len(cpus)} at a time"
+              f" (CPUs {cpus})")
         worst = 0.0
-        for path in notebooks:
-            r = run_notebook(path)
+        for path, r in zip(notebooks, run_on_one_cpu_each(notebooks)):
             worst = max(worst, r["peak_mb"])
-            print(f"  {path.name:<42} {r['seconds']:6.1f} s   peak {r['peak_mb']:6.0f} MB")
+            print(f"  {path.name:<42} {r['seconds']:6.1f} s   peak {r['peak_mb']:6.0f} MB", flush=True)
         print(f"highest kernel peak: {worst:.0f} MB (Binder limit 2048 MB, course target 700 MB)")
         return 0 if worst < 2048 else 1
 
