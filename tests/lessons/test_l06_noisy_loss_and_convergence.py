@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -201,6 +202,11 @@ def test_figures_draw(run):
     spread = spread_at_epoch(run, epoch=0, batch_size=32, n_batches=200)
     assert isinstance(spread, BatchLossSpread)
     plot_batch_loss_spread(spread, xlim=(0, 1.2))
+    texts = lambda fig: [t.get_text() for t in fig.axes[0].texts]  # noqa: E731
+    high = float(np.quantile(spread.losses, 0.5))  # half the batches lie beyond this
+    beyond = int((np.asarray(spread.losses) > high).sum())
+    assert texts(plot_batch_loss_spread(spread, xlim=(0, high))) == [f"{beyond} batches beyond 0-{high:g}, not shown"]
+    assert texts(plot_batch_loss_spread(spread, xlim=(0, max(spread.losses) + 1))) == []
     plot_spread_vs_batch_size(spread_table(run, epoch=1, batch_sizes=(8, 64), n_batches=100))
     h = run.history
     fig = plot_plateau(plateau_on_run(patience=1, val_loss=h.epoch_val_loss, train_loss=h.epoch_train_loss), floor=0.3)

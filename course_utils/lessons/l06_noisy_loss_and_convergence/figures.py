@@ -265,6 +265,7 @@ def plot_batch_loss_spread(spread: BatchLossSpread, *, xlim: tuple[float, float]
     """Histogram of the losses of many batches measured with the same weights.
 
     The solid line is the loss on the whole training set; the band is the middle 90% of the batches.
+    With ``xlim`` the histogram covers that range only, and a note counts the batches outside it.
     The demo draws the same picture, on fixed axes, with :class:`SpreadPicture`.
     """
     spread = _check_spread(spread)
@@ -276,11 +277,22 @@ def plot_batch_loss_spread(spread: BatchLossSpread, *, xlim: tuple[float, float]
     ax.axvline(spread.mean, **_MEAN_LINE_STYLE, label=mean)
     if xlim is not None:
         ax.set_xlim(*xlim)
+        if _beyond(spread, xlim):  # the histogram's range leaves them out: say so, where the demo says it
+            ax.text(0.99, 0.62, _beyond(spread, xlim), transform=ax.transAxes, ha="right", va="top", fontsize=8.5,
+                    color=ALERT_COLOR)  # fmt: skip
     ax.set_xlabel(f"loss of one batch of {spread.batch_size} examples (cross-entropy)")
     ax.set_ylabel(f"batches (of {len(spread.losses)})")
     ax.set_title(_spread_title(spread), fontsize=10)
     ax.legend(loc="upper right", fontsize=8.5)
     return fig
+
+
+def _beyond(spread: BatchLossSpread, limits: tuple[float, float]) -> str:
+    """The note for batch losses outside ``limits`` (left out of a histogram on them), or ``""`` if none is."""
+    low, high = limits
+    losses = np.asarray(spread.losses, dtype=float)
+    beyond = int((losses > high).sum() + (losses < low).sum())
+    return f"{beyond} batches beyond {low:g}-{high:g}, not shown" if beyond else ""
 
 
 SPREAD_LOSS_LIMITS = (0.0, 1.2)
@@ -334,13 +346,11 @@ class SpreadPicture(BlitFigure):
         (full, mean), _ = clip([spread.full_loss, spread.mean], low, high)
         self.full_line.set_xdata([full, full])
         self.mean_line.set_xdata([mean, mean])
-        losses = np.asarray(spread.losses, dtype=float)
-        beyond = int((losses > high).sum() + (losses < low).sum())
         notes = []
         if cut:
             notes.append(f"▲ bars cut at {self.count_limit} (tallest: {int(counts.max())} batches)")
-        if beyond:
-            notes.append(f"{beyond} batches beyond {low:g}-{high:g}, not shown")
+        if _beyond(spread, self.limits):
+            notes.append(_beyond(spread, self.limits))
         self.notes.set_visible(bool(notes))
         self.notes.set_text("\n".join(notes))
         for text, label in zip(self.legend.get_texts(), _spread_labels(spread)):
