@@ -247,6 +247,8 @@ _SPREAD_SIZE = (8, 3.6)
 _SPREAD_MARGINS = dict(left=0.09, right=0.97, bottom=0.15, top=0.86)
 _BAND_STYLE = dict(color=PALETTE[5], alpha=0.15)
 _HIST_STYLE = dict(color=TRAIN_COLOR, alpha=0.85)
+_NOTE_STYLE = dict(x=0.99, y=0.62, ha="right", va="top", fontsize=8.5, color=ALERT_COLOR,
+                   bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=2))  # readable over the bars
 _FULL_LINE_STYLE = dict(color=FULL_COLOR, linewidth=2)
 _MEAN_LINE_STYLE = dict(color=VAL_COLOR, linewidth=1.5, linestyle="--")
 
@@ -278,8 +280,7 @@ def plot_batch_loss_spread(spread: BatchLossSpread, *, xlim: tuple[float, float]
     if xlim is not None:
         ax.set_xlim(*xlim)
         if _beyond(spread, xlim):  # the histogram's range leaves them out: say so, where the demo says it
-            ax.text(0.99, 0.62, _beyond(spread, xlim), transform=ax.transAxes, ha="right", va="top", fontsize=8.5,
-                    color=ALERT_COLOR)  # fmt: skip
+            ax.text(s=_beyond(spread, xlim), transform=ax.transAxes, **_NOTE_STYLE)
     ax.set_xlabel(f"loss of one batch of {spread.batch_size} examples (cross-entropy)")
     ax.set_ylabel(f"batches (of {len(spread.losses)})")
     ax.set_title(_spread_title(spread), fontsize=10)
@@ -325,8 +326,7 @@ class SpreadPicture(BlitFigure):
         self.mean_line = self.animated(ax.axvline(0, **_MEAN_LINE_STYLE))
         self.cut_marks = self.animated(ax.plot([], [], "^", color=ALERT_COLOR, markersize=7, clip_on=False,
                                                linestyle="none")[0])  # fmt: skip
-        self.notes = self.animated(ax.text(0.99, 0.62, "", transform=ax.transAxes, ha="right", va="top", fontsize=8.5,
-                                           color=ALERT_COLOR))  # fmt: skip
+        self.notes = self.animated(ax.text(s="", transform=ax.transAxes, **_NOTE_STYLE))
         self.legend = self.animated(ax.legend([self.band, self.full_line, self.mean_line], ["1", "2", "3"],
                                               loc="upper right", fontsize=8.5))  # fmt: skip
         self.title = self.animated(ax.set_title(" ", fontsize=10))
